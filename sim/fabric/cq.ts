@@ -1,0 +1,94 @@
+import { Future, type Completion, type CompletionQueue, type Task } from '../../src/platform/index.js';
+import type { SimNode } from '../node.js';
+
+/** Something a CQ overrun puts into the error state. */
+export interface CqAttached {
+  fail(reason: string): void;
+}
+
+/**
+ * A completion queue. Entries are pushed by the NIC model; threads take them with poll/next.
+ * A thread blocked in `next` is handed the entry directly (FIFO among waiting threads).
+ *
+ * Overrun: an ordinary CQ that is full when an entry arrives is in error (as with real hardware,
+ * fatal): the entry is lost and every attached QP moves to error. An overrun-ignoring CQ is a
+ * ring: the new entry overwrites the oldest.
+ */
+export class SimCq implements CompletionQueue {
+  private readonly ring: (Completion | undefined)[];
+  private head = 0;
+  private count = 0;
+  // Threads blocked in next(). After a crash nothing pushes into this CQ again (the node's NIC
+  // state is gone), so a dead thread's waiter can never swallow a completion.
+  private waiters: Future<Completion | null>[] = [];
+  overwritten = 0;
+  errored = false;
+  readonly attached: CqAttached[] = [];
+
+  constructor(
+    private readonly node: SimNode,
+    private readonly pollCostNs: number,
+    readonly capacity: number,
+    readonly overrunIgnoring: boolean,
+  ) {
+    if (!(Number.isInteger(capacity) && capacity > 0)) throw new Error(`CQ capacity must be a positive integer, got ${capacity}`);
+    this.ring = new Array(capacity);
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** Called by the NIC model. */
+  push(c: Completion): void {
+    while (this.waiters.length > 0) {
+      const f = this.waiters.shift()!;
+      // A waiter whose timeout fired is already resolved (with null): skip it.
+      if (f.resolve(c)) return;
+    }
+    if (this.count === this.capacity) {
+      if (this.overrunIgnoring) {
+        this.ring[this.head] = c;
+        this.head = (this.head + 1) % this.capacity;
+        this.overwritten++;
+        return;
+      }
+      if (!this.errored) {
+        this.errored = true;
+        this.node.sim.note(this.node.nodeId, 'cq.overrun', { capacity: this.capacity });
+        for (const a of this.attached) a.fail('cq-overrun');
+      }
+      return;
+    }
+    this.ring[(this.head + this.count) % this.capacity] = c;
+    this.count++;
+  }
+
+  private take(): Completion {
+    const c = this.ring[this.head]!;
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) % this.capacity;
+    this.count--;
+    return c;
+  }
+
+  *poll(max = Infinity): Task<Completion[]> {
+    yield this.pollCostNs;
+    const out: Completion[] = [];
+    while (this.count > 0 && out.length < max) out.push(this.take());
+    return out;
+  }
+
+  *next(timeoutNs?: number): Task<Completion | null> {
+    yield this.pollCostNs;
+    if (this.count > 0) return this.take();
+    if (timeoutNs !== undefined && timeoutNs <= 0) return null;
+    const f = new Future<Completion | null>();
+    this.waiters.push(f);
+    if (timeoutNs !== undefined) {
+      const node = this.node;
+      node.sim.after(Math.round(timeoutNs), 2, node.nodeId, () => void f.resolve(null));
+    }
+    return (yield f as Future<unknown>) as Completion | null;
+  }
+}

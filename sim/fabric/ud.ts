@@ -1,0 +1,121 @@
+import type { Completion, LocalSlice, Source, Task, UdAddress, UdEndpoint, WorkRequestOptions } from '../../src/platform/index.js';
+import type { SimMemory } from '../memory.js';
+import type { SimNode } from '../node.js';
+import type { SimCq } from './cq.js';
+import type { ReceiveQueue } from './recv.js';
+import { FEV, type FabricWorld } from './world.js';
+
+const UD_HEADER_BYTES = 40;
+
+interface Datagram {
+  from: SimUd;
+  dst: UdAddress;
+  data: Uint8Array;
+  departNs: number;
+}
+
+/**
+ * An unreliable datagram endpoint. A datagram is lost when the link is blocked when it leaves,
+ * when the loss draw says so, when the destination node/port is gone, or when no receive buffer is
+ * posted (UD has no receiver-not-ready retry). The send completes locally once it has left.
+ */
+export class SimUd implements UdEndpoint {
+  readonly id: number;
+  private readonly epoch: number;
+  closed = false;
+
+  constructor(
+    readonly world: FabricWorld,
+    readonly node: SimNode,
+    readonly address: UdAddress,
+    readonly cq: SimCq,
+    readonly rq: ReceiveQueue,
+  ) {
+    this.id = world.newUdId();
+    this.epoch = node.epoch;
+  }
+
+  get mtuBytes(): number {
+    return this.world.params.mtuBytes;
+  }
+
+  get live(): boolean {
+    return !this.closed && this.node.epoch === this.epoch && this.node.alive;
+  }
+
+  *send(dst: UdAddress, src: Source, wr?: WorkRequestOptions): Task<void> {
+    const world = this.world;
+    yield world.params.postCostNs;
+    const data = src instanceof Uint8Array ? src.slice() : (src.mem as SimMemory).peek(src.offset, src.length);
+    const wrId = wr?.wrId ?? 0;
+    const signaled = wr?.signaled ?? true;
+    const sim = world.sim;
+    sim.hash.word(dst.node);
+    sim.hash.word(data.length);
+    if (data.length > world.params.mtuBytes) {
+      this.cq.push({ wrId, status: 'local-length-error', opcode: 'ud-send', qpId: this.id, byteLen: 0 });
+      return;
+    }
+    const me = this.node.nodeId;
+    const tx = world.net.transmit(me, dst.node, UD_HEADER_BYTES + data.length, sim.now);
+    if (signaled) {
+      sim.schedule(tx.departNs + tx.serializeNs, FEV.UD_DONE, this.id, udSent, { ud: this, wrId, len: data.length });
+    }
+    if (world.sim.recorder !== null) world.rec(me, 'ud.send', { ud: this.id, to: dst.node, port: dst.port, bytes: data.length });
+    const lost = !world.net.canSend(me, dst.node) || world.net.drawUdLoss();
+    if (lost) {
+      if (world.sim.recorder !== null) world.rec(me, 'ud.lost', { ud: this.id, to: dst.node });
+      return;
+    }
+    sim.schedule(tx.arriveNs + tx.serializeNs, FEV.UD_ARRIVE, this.id, udArrive, { from: this, dst, data, departNs: tx.departNs });
+  }
+
+  *postRecv(buf: LocalSlice, wrId: number): Task<void> {
+    yield this.world.params.postCostNs;
+    this.rq.post(buf, wrId);
+  }
+
+  close(): void {
+    this.closed = true;
+    const nic = this.world.nic(this.node.nodeId);
+    if (nic.udPorts.get(this.address.port) === this) nic.udPorts.delete(this.address.port);
+  }
+
+  deliver(d: Datagram): void {
+    const sim = this.world.sim;
+    const taken = this.rq.take(d.data.length);
+    if (taken.kind !== 'placed') {
+      if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, 'ud.drop', { ud: this.id, reason: taken.kind });
+      return;
+    }
+    taken.at.mem.nicWrite(taken.at.offset, d.data, sim.now);
+    const c: Completion = {
+      wrId: taken.at.wrId,
+      status: 'success',
+      opcode: 'ud-recv',
+      qpId: this.id,
+      byteLen: d.data.length,
+      srcNode: d.from.address.node,
+      udSrc: d.from.address,
+    };
+    if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, 'ud.recv', { ud: this.id, from: d.from.address.node, bytes: d.data.length });
+    this.rq.cq.push(c);
+  }
+}
+
+function udSent(a: { ud: SimUd; wrId: number; len: number }): void {
+  if (!a.ud.live) return;
+  a.ud.cq.push({ wrId: a.wrId, status: 'success', opcode: 'ud-send', qpId: a.ud.id, byteLen: a.len });
+}
+
+function udArrive(d: Datagram): void {
+  const world = d.from.world;
+  const from = d.from.node;
+  if (!d.from.live && from.crashedAtNs >= 0 && from.crashedAtNs <= d.departNs) return;
+  const target = world.nic(d.dst.node).udPorts.get(d.dst.port);
+  if (target === undefined || !target.live || !world.net.isNicUp(d.dst.node)) {
+    if (world.sim.recorder !== null) world.rec(d.dst.node, 'ud.drop', { reason: 'no-endpoint', port: d.dst.port });
+    return;
+  }
+  target.deliver(d);
+}

@@ -1,0 +1,412 @@
+import { Future, InvariantViolation, type Task, type TraceValue, type Waiter } from '../src/platform/index.js';
+import { TraceHash, fnv1a } from './hash.js';
+import { SeededRng } from './rng.js';
+
+/**
+ * The simulator kernel: one virtual clock, one totally ordered event queue, coroutine threads.
+ *
+ * Events are ordered by (virtual time ns, sequence number). The sequence number is assigned when an
+ * event is scheduled, so ties resolve in scheduling order — which itself is decided only by earlier
+ * events. Nothing here reads the wall clock, `Math.random`, timers or I/O, and no Promise is ever
+ * created: the JavaScript microtask queue cannot decide an order (docs/execution-model.md).
+ */
+
+export type EventFn = (arg: any) => void;
+
+/** Event codes hashed into the trace for kernel-level events. */
+export const EV = {
+  THREAD_STEP: 1,
+  TIMER: 2,
+  CALL: 3,
+} as const;
+
+/** A record for the human timeline / Perfetto. Only kept when a recorder is attached. */
+export interface TraceRecord {
+  t: number;
+  node: number;
+  kind: string;
+  fields?: Record<string, TraceValue>;
+}
+
+export interface Recorder {
+  record(rec: TraceRecord): void;
+  /** Thread steps are very frequent; they are recorded only when this is true. */
+  readonly threadSteps: boolean;
+}
+
+/** Why a run stopped early. */
+export interface Violation {
+  kind: string;
+  message: string;
+  t: number;
+  node?: number;
+}
+
+export class StopRun extends Error {}
+
+function grow32(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+export class Sim {
+  now = 0;
+  /** Events processed (including steps taken on the fast path). */
+  events = 0;
+  private seq = 0;
+  // The future-event heap (4-ary: half the depth of a binary heap), in parallel typed arrays ordered by (time, seq); `slot` indexes the
+  // event's payload in the slab below. Events due at the current time skip the heap and go to a
+  // FIFO: every heap event due now was scheduled before the clock got here, so it has a smaller
+  // sequence number than anything in the FIFO, and (time, seq) order is preserved exactly.
+  private cap = 1024;
+  private hTime = new Float64Array(1024);
+  private hSeq = new Float64Array(1024);
+  private hSlot = new Int32Array(1024);
+  private hLen = 0;
+  private sFn: (EventFn | undefined)[] = [];
+  private sArg: unknown[] = [];
+  private sCode = new Int32Array(1024);
+  private sId = new Int32Array(1024);
+  private sFree: number[] = [];
+  private slots = 0;
+  // Ring buffer of events due now: code/id in typed arrays, fn/arg alongside.
+  private fCap = 1024;
+  private fCode = new Int32Array(1024);
+  private fId = new Int32Array(1024);
+  private fFn: (EventFn | undefined)[] = new Array(1024).fill(undefined);
+  private fArg: unknown[] = new Array(1024).fill(undefined);
+  private fHead = 0;
+  private fLen = 0;
+  readonly hash = new TraceHash();
+  recorder: Recorder | null = null;
+  violation: Violation | null = null;
+  private threadIds = 0;
+  private stopAt = Infinity;
+
+  constructor(readonly seed: number) {}
+
+  /** An independent random stream for `purpose`. */
+  rng(purpose: string): SeededRng {
+    return new SeededRng(this.seed, purpose);
+  }
+
+  schedule(t: number, code: number, id: number, fn: EventFn, arg?: unknown): void {
+    if (!(t >= this.now)) throw new Error(`event scheduled in the past: ${t} < ${this.now}`);
+    const seq = this.seq++;
+    if (t === this.now) {
+      if (this.fLen === this.fCap) this.growFifo();
+      const j = (this.fHead + this.fLen) & (this.fCap - 1);
+      this.fCode[j] = code;
+      this.fId[j] = id;
+      this.fFn[j] = fn;
+      this.fArg[j] = arg;
+      this.fLen++;
+      return;
+    }
+    let s: number;
+    if (this.sFree.length > 0) s = this.sFree.pop()!;
+    else {
+      s = this.slots++;
+      if (s >= this.sCode.length) {
+        this.sCode = grow32(this.sCode);
+        this.sId = grow32(this.sId);
+      }
+    }
+    this.sFn[s] = fn;
+    this.sArg[s] = arg;
+    this.sCode[s] = code;
+    this.sId[s] = id;
+    if (this.hLen === this.cap) this.growHeap();
+    const ht = this.hTime;
+    const hs = this.hSeq;
+    const hsl = this.hSlot;
+    let i = this.hLen++;
+    while (i > 0) {
+      const p = (i - 1) >> 2;
+      const pt = ht[p]!;
+      if (pt < t || (pt === t && hs[p]! < seq)) break;
+      ht[i] = pt;
+      hs[i] = hs[p]!;
+      hsl[i] = hsl[p]!;
+      i = p;
+    }
+    ht[i] = t;
+    hs[i] = seq;
+    hsl[i] = s;
+  }
+
+  private growHeap(): void {
+    this.cap *= 2;
+    const t = new Float64Array(this.cap);
+    t.set(this.hTime);
+    this.hTime = t;
+    const q = new Float64Array(this.cap);
+    q.set(this.hSeq);
+    this.hSeq = q;
+    const s = new Int32Array(this.cap);
+    s.set(this.hSlot);
+    this.hSlot = s;
+  }
+
+  private growFifo(): void {
+    const n = this.fCap * 2;
+    const code = new Int32Array(n);
+    const id = new Int32Array(n);
+    const fn: (EventFn | undefined)[] = new Array(n).fill(undefined);
+    const arg: unknown[] = new Array(n).fill(undefined);
+    for (let k = 0; k < this.fLen; k++) {
+      const j = (this.fHead + k) & (this.fCap - 1);
+      code[k] = this.fCode[j]!;
+      id[k] = this.fId[j]!;
+      fn[k] = this.fFn[j];
+      arg[k] = this.fArg[j];
+    }
+    this.fCode = code;
+    this.fId = id;
+    this.fFn = fn;
+    this.fArg = arg;
+    this.fHead = 0;
+    this.fCap = n;
+  }
+
+  after(delayNs: number, code: number, id: number, fn: EventFn, arg?: unknown): void {
+    this.schedule(this.now + delayNs, code, id, fn, arg);
+  }
+
+  /** Removes the heap's minimum; returns its slot (the clock moves to its time). */
+  private popHeap(): number {
+    const ht = this.hTime;
+    const hs = this.hSeq;
+    const hsl = this.hSlot;
+    const slot = hsl[0]!;
+    this.now = ht[0]!;
+    const n = --this.hLen;
+    if (n > 0) {
+      const lt = ht[n]!;
+      const ls = hs[n]!;
+      const lsl = hsl[n]!;
+      let i = 0;
+      for (;;) {
+        const l = 4 * i + 1;
+        if (l >= n) break;
+        // The smallest of up to four children.
+        let c = l;
+        let ct = ht[l]!;
+        let cs = hs[l]!;
+        const end = l + 4 < n ? l + 4 : n;
+        for (let k = l + 1; k < end; k++) {
+          const kt = ht[k]!;
+          if (kt < ct || (kt === ct && hs[k]! < cs)) {
+            c = k;
+            ct = kt;
+            cs = hs[k]!;
+          }
+        }
+        if (lt < ct || (lt === ct && ls < cs)) break;
+        ht[i] = ct;
+        hs[i] = cs;
+        hsl[i] = hsl[c]!;
+        i = c;
+      }
+      ht[i] = lt;
+      hs[i] = ls;
+      hsl[i] = lsl;
+    }
+    return slot;
+  }
+
+  /** Time of the earliest pending event, or +Infinity. */
+  nextTime(): number {
+    if (this.fLen > 0) return this.now;
+    return this.hLen > 0 ? this.hTime[0]! : Infinity;
+  }
+
+  get pending(): number {
+    return this.hLen + this.fLen;
+  }
+
+  /** Runs events until the queue is empty, virtual time would pass `untilNs`, or a violation stops the run. */
+  run(untilNs = Infinity): void {
+    this.stopAt = untilNs;
+    const hash = this.hash;
+    while (this.violation === null) {
+      let code: number;
+      let id: number;
+      let fn: EventFn;
+      let arg: unknown;
+      if (this.hLen > 0 && (this.hTime[0] === this.now || this.fLen === 0)) {
+        if (this.hTime[0]! > untilNs) break;
+        const s = this.popHeap();
+        code = this.sCode[s]!;
+        id = this.sId[s]!;
+        fn = this.sFn[s]!;
+        arg = this.sArg[s];
+        this.sFn[s] = undefined;
+        this.sArg[s] = undefined;
+        this.sFree.push(s);
+      } else if (this.fLen > 0) {
+        const h = this.fHead;
+        code = this.fCode[h]!;
+        id = this.fId[h]!;
+        fn = this.fFn[h]!;
+        arg = this.fArg[h];
+        this.fFn[h] = undefined;
+        this.fArg[h] = undefined;
+        this.fHead = (h + 1) & (this.fCap - 1);
+        this.fLen--;
+      } else break;
+      this.events++;
+      hash.event(this.now, code, id);
+      try {
+        fn(arg);
+      } catch (e) {
+        if (e instanceof StopRun) break;
+        this.fail('panic', errorText(e));
+      }
+    }
+    if (this.violation === null && untilNs !== Infinity && this.now < untilNs) this.now = untilNs;
+  }
+
+  /** Stops the run with a violation (the first one wins). */
+  fail(kind: string, message: string, node?: number): void {
+    if (this.violation !== null) return;
+    this.violation = { kind, message, t: this.now, ...(node === undefined ? {} : { node }) };
+    this.note(node ?? -1, 'violation', { kind, message });
+  }
+
+  /** A semantic event: hashed, and recorded when a recorder is attached. */
+  note(node: number, kind: string, fields?: Record<string, TraceValue>): void {
+    const hash = this.hash;
+    hash.word(fnv1a(kind));
+    hash.word(node);
+    if (fields !== undefined) {
+      for (const k in fields) {
+        const v = fields[k];
+        if (typeof v === 'number') {
+          if (Number.isInteger(v) && v >= 0) hash.int(v);
+          else hash.str(String(v));
+        } else if (typeof v === 'string') hash.str(v);
+        else hash.word(v === true ? 1 : v === false ? 2 : 3);
+      }
+    }
+    if (this.recorder !== null) {
+      this.recorder.record(fields === undefined ? { t: this.now, node, kind } : { t: this.now, node, kind, fields });
+    }
+  }
+
+  newThreadId(): number {
+    return ++this.threadIds;
+  }
+
+  /** Used by the thread fast path: may a thread continue to `t` without going through the queue? */
+  canRunInline(t: number): boolean {
+    return t < this.nextTime() && t <= this.stopAt && this.violation === null;
+  }
+
+  /** Takes the sequence number an inline step would have had, so both paths hash identically. */
+  consumeSeq(): void {
+    this.seq++;
+  }
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof InvariantViolation) return e.message;
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+/** Owner of threads: a simulated node (its crash kills them). */
+export interface ThreadOwner {
+  readonly nodeId: number;
+  /** Incremented at every crash; a thread of an older epoch is dead. */
+  readonly epoch: number;
+}
+
+/**
+ * A coroutine thread. It runs its generator until the generator yields a Wait:
+ *  - a number: resume after that many ns (through the queue, or inline when nothing else is due
+ *    first — the two are indistinguishable, both hash the same step);
+ *  - a Future: resume when it resolves, with its value.
+ */
+export class SimThread implements Waiter {
+  readonly id: number;
+  readonly finished = new Future<void>();
+  private readonly epoch: number;
+  private resumeValue: unknown = undefined;
+  private done = false;
+
+  constructor(
+    private readonly sim: Sim,
+    readonly owner: ThreadOwner,
+    readonly name: string,
+    private readonly gen: Task<void>,
+  ) {
+    this.id = sim.newThreadId();
+    this.epoch = owner.epoch;
+  }
+
+  get alive(): boolean {
+    return !this.done && this.owner.epoch === this.epoch;
+  }
+
+  start(): void {
+    this.sim.schedule(this.sim.now, EV.THREAD_STEP, this.id, stepThread, this);
+  }
+
+  wake(f: Future<unknown>): void {
+    if (!this.alive) return;
+    this.resumeValue = f.value;
+    this.sim.schedule(this.sim.now, EV.THREAD_STEP, this.id, stepThread, this);
+  }
+
+  /** Runs the thread until it blocks. Called by the event loop only. */
+  step(): void {
+    if (!this.alive) return;
+    const sim = this.sim;
+    const rec = sim.recorder;
+    if (rec !== null && rec.threadSteps) rec.record({ t: sim.now, node: this.owner.nodeId, kind: 'step', fields: { thread: this.name } });
+    let value = this.resumeValue;
+    this.resumeValue = undefined;
+    try {
+      for (;;) {
+        const r = this.gen.next(value);
+        if (r.done === true) {
+          this.done = true;
+          this.finished.resolve();
+          return;
+        }
+        const w = r.value;
+        if (typeof w === 'number') {
+          if (!(w >= 0)) throw new Error(`thread ${this.name} yielded an invalid delay ${w}`);
+          const t = sim.now + w;
+          if (sim.canRunInline(t)) {
+            // Fast path: no other event is due first, so popping this step from the queue would
+            // give the same order. Account for it exactly as the queue would.
+            sim.consumeSeq();
+            sim.now = t;
+            sim.events++;
+            sim.hash.event(t, EV.THREAD_STEP, this.id);
+            if (rec !== null && rec.threadSteps) rec.record({ t, node: this.owner.nodeId, kind: 'step', fields: { thread: this.name } });
+            value = undefined;
+            continue;
+          }
+          sim.schedule(t, EV.THREAD_STEP, this.id, stepThread, this);
+          return;
+        }
+        w.addWaiter(this);
+        return;
+      }
+    } catch (e) {
+      this.done = true;
+      if (e instanceof StopRun) throw e;
+      const kind = e instanceof InvariantViolation ? 'invariant' : 'panic';
+      sim.fail(kind, `thread ${this.name} on node ${this.owner.nodeId}: ${errorText(e)}`, this.owner.nodeId);
+      throw new StopRun();
+    }
+  }
+}
+
+function stepThread(t: SimThread): void {
+  t.step();
+}

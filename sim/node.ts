@@ -1,0 +1,110 @@
+import { Future, type Platform, type Rng, type Runtime, type Task, type ThreadHandle, type TraceValue } from '../src/platform/index.js';
+import { EV, type Sim, SimThread, type ThreadOwner } from './kernel.js';
+import { type CrashPolicy, type MemoryCosts, type MemoryEnv, SimMemoryProvider } from './memory.js';
+import type { PmDevice } from './pm-device.js';
+import { SeededRng } from './rng.js';
+
+/**
+ * A simulated machine: threads, memory (DRAM + PM on its own PM device) and a NIC. A crash kills
+ * every thread (their epoch ends), drops DRAM, tears unpersisted PM words and destroys NIC state;
+ * a restart boots a new incarnation that the harness hands to the protocol again.
+ */
+export class SimNode implements ThreadOwner, MemoryEnv {
+  epoch = 0;
+  bootCount = 0;
+  alive = true;
+  /** When the node last crashed (for NIC transfers cut off mid-flight). */
+  crashedAtNs = -1;
+  readonly memory: SimMemoryProvider;
+  readonly rng: SeededRng;
+  /** Set by the cluster: the platform of the current boot. */
+  platform: Platform | null = null;
+
+  constructor(
+    readonly sim: Sim,
+    readonly nodeId: number,
+    readonly costs: MemoryCosts,
+    readonly device: PmDevice,
+    readonly ddio: boolean,
+  ) {
+    this.rng = sim.rng(`node${nodeId}/sched`);
+    this.memory = new SimMemoryProvider(this);
+  }
+
+  now(): number {
+    return this.sim.now;
+  }
+
+  /** Kills the node: threads stop at once, DRAM is gone, unpersisted PM words tear by `policy`. */
+  crash(policy: CrashPolicy): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.epoch++;
+    this.crashedAtNs = this.sim.now;
+    this.memory.crash(policy, this.sim.rng(`node${this.nodeId}/crash${this.bootCount}`));
+  }
+
+  /** Starts a new incarnation. */
+  restart(): void {
+    if (this.alive) return;
+    this.alive = true;
+    this.bootCount++;
+  }
+
+  spawn(name: string, body: () => Task<void>): SimThread {
+    const t = new SimThread(this.sim, this, name, body());
+    if (this.alive) t.start();
+    return t;
+  }
+}
+
+/** The Runtime of one boot of a node. */
+export class SimRuntime implements Runtime {
+  constructor(private readonly node: SimNode) {}
+
+  get nodeId(): number {
+    return this.node.nodeId;
+  }
+
+  get bootCount(): number {
+    return this.node.bootCount;
+  }
+
+  now(): number {
+    return this.node.sim.now;
+  }
+
+  *sleep(ns: number): Task<void> {
+    yield Math.max(0, Math.round(ns));
+  }
+
+  *compute(ns: number): Task<void> {
+    yield Math.max(0, Math.round(ns));
+  }
+
+  *yield(): Task<void> {
+    yield 0;
+  }
+
+  timer(ns: number): Future<void> {
+    const f = new Future<void>();
+    const node = this.node;
+    const epoch = node.epoch;
+    node.sim.after(Math.max(0, Math.round(ns)), EV.TIMER, node.nodeId, () => {
+      if (node.epoch === epoch) f.resolve();
+    });
+    return f;
+  }
+
+  spawn(name: string, body: () => Task<void>): ThreadHandle {
+    return this.node.spawn(name, body);
+  }
+
+  rng(purpose: string): Rng {
+    return this.node.sim.rng(`node${this.node.nodeId}/boot${this.node.bootCount}/${purpose}`);
+  }
+
+  trace(kind: string, fields?: Record<string, TraceValue>): void {
+    this.node.sim.note(this.node.nodeId, kind, fields);
+  }
+}
