@@ -1,0 +1,31 @@
+/**
+ * Client histories (DESIGN.md "Formats"): JSONL, an optional first line `{"init": <string|null>}`,
+ * then one event per line. Real-time order is line order, or the `time` field (ns) when present.
+ *
+ *   get    invoke value null; ok value = the value read (null = absent)
+ *   put    invoke/ok value = the string written
+ *   append invoke/ok value = the string appended
+ *   cas    invoke/ok/fail value = [expected, new]; ok = swapped, fail = did not take effect
+ *
+ * `fail` means the operation certainly did not take effect; `info` means unknown (it may take
+ * effect at any later point, or never).
+ */
+
+export type OpFn = 'get' | 'put' | 'append' | 'cas';
+export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
+
+export interface HistoryEvent {
+  process: number;
+  type: EventType;
+  f: OpFn;
+  key: string;
+  value: unknown;
+  /** Virtual (simulator) or wall (native) time in ns. */
+  time?: number;
+}
+
+export interface History {
+  /** Initial value of every key (null = absent). */
+  init: string | null;
+  events: HistoryEvent[];
+}
