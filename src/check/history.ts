@@ -28,4 +28,15 @@ export interface History {
   /** Initial value of every key (null = absent). */
   init: string | null;
   events: HistoryEvent[];
+  /** Fault markers (JSONL lines `{"fault": text, "time": ns}`): drawn on timelines, ignored by the checkers. */
+  faults?: FaultMarker[];
+}
+
+/** A simulator fault (crash, partition, ...) noted in a history, for display only. */
+export interface FaultMarker {
+  text: string;
+  /** When the fault happened, if the line had a `time`. */
+  timeNs?: number;
+  /** How many events precede the marker in the file: its position when there are no times. */
+  afterEvent: number;
 }
