@@ -2,6 +2,7 @@ import type { History } from './history.js';
 import { kvModel, type KvInput, type KvOutput, type KvState } from './kv-model.js';
 import { minimizeFailing } from './minimize.js';
 import { toOps, type Op } from './ops.js';
+import { readersOf } from './reads-from.js';
 import { searchLinearization, type SearchOp } from './search.js';
 
 /**
@@ -67,7 +68,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
       violations.push({ key, partialLinearization: steps(history.init, relevant, result.order) });
       continue;
     }
-    const minimal = minimizeFailing(relevant, (subset) => !search(history.init, subset).linearizable);
+    const minimal = minimizeOps(history.init, relevant);
     violations.push({
       key,
       minimalOps: minimal,
@@ -83,6 +84,34 @@ export function checkLinearizability(history: History, options: LinearizabilityO
  */
 export function linearizableOps(init: KvState, ops: readonly Op[]): boolean {
   return search(init, ops.filter(constrains)).linearizable;
+}
+
+/**
+ * A 1-minimal non-linearizable subset of one key's (non-linearizable) operations: closed under
+ * reads-from (reads-from.ts) and such that removing any one op — with the ops that read its
+ * value, see withoutOp — leaves a linearizable set.
+ */
+export function minimizeOps(init: KvState, ops: readonly Op[]): Op[] {
+  const relevant = ops.filter(constrains);
+  const readers = readersOf(init, relevant, relevant.some((op) => op.f === 'append'));
+  return minimizeFailing(relevant, (subset) => !search(init, subset).linearizable, (i) => readers[i]!);
+}
+
+/**
+ * `ops` without `op` and, transitively, the ops that read a value it wrote: "removing one op" as
+ * minimizeOps means it. `hasAppends`: whether the key's whole history has appends (reads-from.ts).
+ */
+export function withoutOp(init: KvState, ops: readonly Op[], op: Op, hasAppends: boolean): Op[] {
+  const readers = readersOf(init, ops, hasAppends);
+  const dead = new Set<number>();
+  const stack = [ops.indexOf(op)];
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    if (i < 0 || dead.has(i)) continue;
+    dead.add(i);
+    stack.push(...readers[i]!);
+  }
+  return ops.filter((_, i) => !dead.has(i));
 }
 
 /** Ops grouped by key; Map iteration is insertion order, i.e. first appearance. */
