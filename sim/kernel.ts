@@ -81,6 +81,8 @@ export class Sim {
   readonly hash = new TraceHash();
   recorder: Recorder | null = null;
   violation: Violation | null = null;
+  /** Set by `halt()`: the run loop returns after the current event. */
+  private halted = false;
   private threadIds = 0;
   private stopAt = Infinity;
 
@@ -230,7 +232,8 @@ export class Sim {
   run(untilNs = Infinity): void {
     this.stopAt = untilNs;
     const hash = this.hash;
-    while (this.violation === null) {
+    this.halted = false;
+    while (this.violation === null && !this.halted) {
       let code: number;
       let id: number;
       let fn: EventFn;
@@ -265,7 +268,12 @@ export class Sim {
         this.fail('panic', errorText(e));
       }
     }
-    if (this.violation === null && untilNs !== Infinity && this.now < untilNs) this.now = untilNs;
+    if (this.violation === null && !this.halted && untilNs !== Infinity && this.now < untilNs) this.now = untilNs;
+  }
+
+  /** Ends `run()` after the current event (the harness's way to finish a run whose servers loop forever). */
+  halt(): void {
+    this.halted = true;
   }
 
   /** Stops the run with a violation (the first one wins). */
@@ -301,7 +309,7 @@ export class Sim {
 
   /** Used by the thread fast path: may a thread continue to `t` without going through the queue? */
   canRunInline(t: number): boolean {
-    return t < this.nextTime() && t <= this.stopAt && this.violation === null;
+    return t < this.nextTime() && t <= this.stopAt && this.violation === null && !this.halted;
   }
 
   /** Takes the sequence number an inline step would have had, so both paths hash identically. */
@@ -365,7 +373,7 @@ export class SimThread implements Waiter {
     if (!this.alive) return;
     const sim = this.sim;
     const rec = sim.recorder;
-    if (rec !== null && rec.threadSteps) rec.record({ t: sim.now, node: this.owner.nodeId, kind: 'step', fields: { thread: this.name } });
+    if (rec !== null && rec.threadSteps) rec.record({ t: sim.now, node: this.owner.nodeId, kind: 'step', fields: { thread: this.name, tid: this.id } });
     let value = this.resumeValue;
     this.resumeValue = undefined;
     try {
@@ -387,7 +395,7 @@ export class SimThread implements Waiter {
             sim.now = t;
             sim.events++;
             sim.hash.event(t, EV.THREAD_STEP, this.id);
-            if (rec !== null && rec.threadSteps) rec.record({ t, node: this.owner.nodeId, kind: 'step', fields: { thread: this.name } });
+            if (rec !== null && rec.threadSteps) rec.record({ t, node: this.owner.nodeId, kind: 'step', fields: { thread: this.name, tid: this.id } });
             value = undefined;
             continue;
           }

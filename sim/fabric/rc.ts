@@ -1,6 +1,7 @@
 import {
   Access,
   Future,
+  MAX_WORD,
   type Completion,
   type Listener,
   type LocalSlice,
@@ -12,7 +13,7 @@ import {
   type WcStatus,
   type WorkRequestOptions,
 } from '../../src/platform/index.js';
-import type { SimMemory } from '../memory.js';
+import { SimMemory } from '../memory.js';
 import type { SimNode } from '../node.js';
 import type { SimCq } from './cq.js';
 import type { ReceiveQueue } from './recv.js';
@@ -22,14 +23,23 @@ import { FEV, type FabricWorld } from './world.js';
 const HEADER_BYTES = 30;
 /** Placement of one WR's payload is spread over at most this many chunk events. */
 const MAX_CHUNKS = 64;
+/** DMA placement never splits an aligned word: chunk boundaries fall on multiples of this. */
+const WORD = 8;
 
 type Op = 'write' | 'read' | 'cas' | 'send';
+
+interface WrResult {
+  status: WcStatus;
+  value: number | undefined;
+}
 
 /** A posted work request, as the NIC model tracks it. */
 class Wr {
   departNs = 0;
   /** RNR retries used (send). */
   rnrTries = 0;
+  /** The outcome, once known (the first one wins). Completions are delivered in posting order. */
+  result: WrResult | null = null;
   constructor(
     readonly op: Op,
     readonly qp: SimQp,
@@ -51,20 +61,35 @@ function isSlice(s: Source): s is LocalSlice {
   return !(s instanceof Uint8Array);
 }
 
+function localMem(s: LocalSlice, what: string, minLength = 0): SimMemory {
+  const m = s.mem;
+  if (!(m instanceof SimMemory)) throw new Error(`${what}: not memory of this simulator`);
+  if (!(Number.isInteger(s.offset) && Number.isInteger(s.length) && s.offset >= 0 && s.length >= minLength && s.offset + s.length <= m.sizeBytes)) {
+    throw new RangeError(`${what}: local slice [${s.offset}, +${s.length}) outside ${m.name} (${m.sizeBytes} bytes)`);
+  }
+  return m;
+}
+
+function checkWordValue(v: number, what: string): void {
+  if (!(Number.isInteger(v) && v >= 0 && v <= MAX_WORD)) throw new RangeError(`${what}: ${v} is not a word value in [0, 2^53)`);
+}
+
 /**
  * One end of a reliable connection.
  *
  * Requester side: WRs leave in posting order; while the link to the peer is blocked the QP
  * retransmits every `rcRetransmitNs` and fails the head WR with retry-exceeded after
  * `rcRetryTimeoutNs`, later WRs queueing behind it. Arrivals at the peer are kept in order
- * (a WR never arrives before the previous one's payload has). A failed WR moves the QP to error;
- * every later completion is flushed.
+ * (a WR never arrives before the previous one's payload has). Completions are delivered strictly in
+ * posting order (a WR whose outcome is known waits for every earlier one). A failed WR moves the QP
+ * to error; every WR after it is flushed at once.
  *
- * Responder side: validates the rkey, access rights and bounds (a violation NAKs and moves both
- * ends to error), places WRITE payloads chunk by chunk over virtual time (a concurrent reader can
- * see half an object; a sender crash mid-transfer leaves it torn), performs atomics, consumes
- * receive buffers for SENDs (waiting as receiver-not-ready when none is posted), and ACKs after
- * placement.
+ * Responder side: processes arrivals one at a time, in order: validates the rkey, access rights and
+ * bounds (a violation NAKs and moves both ends to error), places WRITE payloads chunk by chunk over
+ * virtual time at word-aligned boundaries (a concurrent reader can see half an object, never half a
+ * word; a sender crash mid-transfer leaves it torn), performs atomics, consumes receive buffers for
+ * SENDs (waiting as receiver-not-ready when none is posted), and ACKs after placement. A later
+ * request is never placed before an earlier one has fully landed.
  */
 export class SimQp implements QueuePair {
   readonly id: number;
@@ -73,13 +98,21 @@ export class SimQp implements QueuePair {
   private readonly epoch: number;
   /** Next WR may not arrive at the peer before this (in-order delivery). */
   private lastArrivalNs = 0;
-  /** Completions are delivered in order. */
-  private lastCompletionNs = 0;
   private retrying = false;
   private retryStartNs = 0;
   private backlog: Wr[] = [];
+  /** Posted WRs whose completion has not been delivered yet, in posting order (from `inflightHead`). */
+  private inflight: Wr[] = [];
+  private inflightHead = 0;
+  private draining = false;
   /** Responder side: a SEND waiting for a receive buffer blocks later arrivals. */
   private rnrHead: Wr | null = null;
+  /** Identifies the current RNR wait: a timer of an earlier wait is stale. */
+  private rnrToken = 0;
+  /** Responder side: a WRITE is being placed; later arrivals wait behind it. */
+  private rxBusy = false;
+  /** Responder side: a request from the peer was given up on (RNR retries exceeded); the peer's later packets are out of sequence and dropped. */
+  private rxDead = false;
   private rxBacklog: Wr[] = [];
   /** Work requests posted and not yet completed. */
   outstanding = 0;
@@ -95,8 +128,22 @@ export class SimQp implements QueuePair {
   ) {
     this.id = world.newQpId();
     this.epoch = node.epoch;
-    cq.attached.push(this);
-    if (recvCq !== cq) recvCq.attached.push(this);
+    for (const q of this.cqs()) q.attached.push(this);
+  }
+
+  /** The CQs whose overrun puts this QP into error: send, receive, and its SRQ's. */
+  private cqs(): SimCq[] {
+    const out = [this.cq];
+    if (this.recvCq !== this.cq) out.push(this.recvCq);
+    if (!out.includes(this.rq.cq)) out.push(this.rq.cq);
+    return out;
+  }
+
+  private detach(): void {
+    for (const q of this.cqs()) {
+      const i = q.attached.indexOf(this);
+      if (i >= 0) q.attached.splice(i, 1);
+    }
   }
 
   /** Alive: the node's boot that created it is still running and it has not been destroyed. */
@@ -108,23 +155,27 @@ export class SimQp implements QueuePair {
 
   *write(src: Source, dst: RemoteAddr, wr?: WorkRequestOptions): Task<void> {
     yield this.world.params.postCostNs;
-    const data = isSlice(src) ? (src.mem as SimMemory).peek(src.offset, src.length) : src.slice();
+    const data = isSlice(src) ? localMem(src, 'write source').peek(src.offset, src.length) : src.slice();
     this.post(new Wr('write', this, wr?.wrId ?? 0, wr?.signaled ?? true, data, null, dst, data.length, 0, 0, this.world.sim.now));
   }
 
   *read(dst: LocalSlice, src: RemoteAddr, wr?: WorkRequestOptions): Task<void> {
     yield this.world.params.postCostNs;
+    localMem(dst, 'read destination');
     this.post(new Wr('read', this, wr?.wrId ?? 0, wr?.signaled ?? true, null, dst, src, dst.length, 0, 0, this.world.sim.now));
   }
 
   *cas(remote: RemoteAddr, expected: number, desired: number, wr?: WorkRequestOptions, dst?: LocalSlice): Task<void> {
     yield this.world.params.postCostNs;
+    checkWordValue(expected, 'cas expected');
+    checkWordValue(desired, 'cas desired');
+    if (dst !== undefined) localMem(dst, 'cas destination', 8);
     this.post(new Wr('cas', this, wr?.wrId ?? 0, wr?.signaled ?? true, null, dst ?? null, remote, 8, expected, desired, this.world.sim.now));
   }
 
   *send(src: Source, wr?: WorkRequestOptions): Task<void> {
     yield this.world.params.postCostNs;
-    const data = isSlice(src) ? (src.mem as SimMemory).peek(src.offset, src.length) : src.slice();
+    const data = isSlice(src) ? localMem(src, 'send source').peek(src.offset, src.length) : src.slice();
     this.post(new Wr('send', this, wr?.wrId ?? 0, wr?.signaled ?? true, data, null, null, data.length, 0, 0, this.world.sim.now));
   }
 
@@ -132,7 +183,8 @@ export class SimQp implements QueuePair {
     yield this.world.params.postCostNs;
     if (this.rq.multiPacket || this.rq !== this.ownRq) throw new Error(`QP ${this.id} is bound to a shared receive queue: post to the SRQ`);
     this.rq.post(buf, wrId);
-    this.peer?.kickRnr();
+    // This QP is the responder for the peer's SENDs: retry one waiting for a buffer.
+    this.kickRnr();
   }
 
   /** The per-QP receive queue, when the QP has no SRQ (set by the creator). */
@@ -140,8 +192,17 @@ export class SimQp implements QueuePair {
 
   close(): void {
     if (this.destroyed) return;
-    this.fail('closed');
+    // No completions after close: the QP is gone (its peer's pending requests time out).
     this.destroyed = true;
+    this.fail('closed');
+    this.inflight = [];
+    this.inflightHead = 0;
+    this.detach();
+    if (this.node.epoch === this.epoch) {
+      const qps = this.world.nic(this.node.nodeId).qps;
+      const i = qps.indexOf(this);
+      if (i >= 0) qps.splice(i, 1);
+    }
   }
 
   private post(w: Wr): void {
@@ -149,7 +210,8 @@ export class SimQp implements QueuePair {
     sim.hash.word(w.length);
     sim.hash.word(w.remote === null ? 0 : w.remote.offset);
     this.outstanding++;
-    if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, `rc.${w.op}`, { qp: this.id, to: this.remote, wrId: w.wrId, bytes: w.length, ...(w.remote ? { rkey: w.remote.rkey, off: w.remote.offset } : {}) });
+    this.inflight.push(w);
+    if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, `rc.${w.op}`, { qp: this.id, to: this.remote, wrId: w.wrId, bytes: w.length, signaled: w.signaled, ...(w.remote ? { rkey: w.remote.rkey, off: w.remote.offset } : {}) });
     if (this.state === 'error' || !this.live) {
       this.complete(w, 'flushed', sim.now);
       return;
@@ -212,14 +274,48 @@ export class SimQp implements QueuePair {
 
   // ---- completions (requester side) ----
 
-  /** Delivers a completion for `w` at `atNs` (not before earlier ones). */
+  /**
+   * The outcome of `w` becomes known at `atNs` (now or later). Completions are delivered in posting
+   * order: `w`'s waits for every earlier WR's.
+   */
   complete(w: Wr, status: WcStatus, atNs: number, value?: number): void {
-    const t = Math.max(atNs, this.lastCompletionNs, this.world.sim.now);
-    this.lastCompletionNs = t;
-    this.world.sim.schedule(t, FEV.COMPLETE, this.id, deliverCompletion, { w, status, value });
+    if (!this.live || w.result !== null) return;
+    const sim = this.world.sim;
+    if (atNs > sim.now) {
+      sim.schedule(atNs, FEV.COMPLETE, this.id, resolveLater, { w, status, value });
+      return;
+    }
+    w.result = { status, value };
+    this.drain();
   }
 
-  finish(w: Wr, status: WcStatus, value: number | undefined): void {
+  /** Delivers every completion whose turn has come. */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.inflightHead < this.inflight.length) {
+        const w = this.inflight[this.inflightHead]!;
+        if (w.result === null) break;
+        this.inflight[this.inflightHead] = undefined as unknown as Wr;
+        this.inflightHead++;
+        this.finish(w, w.result.status, w.result.value);
+      }
+      if (this.inflightHead > 64 && this.inflightHead * 2 > this.inflight.length) {
+        this.inflight.splice(0, this.inflightHead);
+        this.inflightHead = 0;
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Posted WRs whose completion has not been delivered (for tests and leak checks). */
+  get pendingCompletions(): number {
+    return this.inflight.length - this.inflightHead;
+  }
+
+  private finish(w: Wr, status: WcStatus, value: number | undefined): void {
     if (!this.live) return;
     this.outstanding--;
     if (this.state === 'error') status = 'flushed';
@@ -237,54 +333,95 @@ export class SimQp implements QueuePair {
     this.cq.push(c);
   }
 
-  /** Moves the QP to error: queued WRs are flushed, later posts are flushed. */
+  /** Moves the QP to error: every WR not yet completed is flushed, later posts are flushed. */
   fail(reason: string): void {
     if (this.state === 'error') return;
     this.state = 'error';
     if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, 'rc.error', { qp: this.id, reason });
-    const q = this.backlog;
     this.backlog = [];
     this.retrying = false;
-    for (const w of q) this.complete(w, 'flushed', this.world.sim.now);
-    if (this.rnrHead !== null || this.rxBacklog.length > 0) {
-      this.rnrHead = null;
-      this.rxBacklog = [];
+    // Requests from the peer that were waiting here are dropped: the peer times out on them.
+    this.releaseRx();
+    for (let i = this.inflightHead; i < this.inflight.length; i++) {
+      const w = this.inflight[i]!;
+      if (w.result === null) w.result = { status: 'flushed', value: undefined };
     }
+    this.drain();
+  }
+
+  /** Responder side: drops the peer's requests waiting here; the peer retries until its timeout. */
+  private releaseRx(): void {
+    const pending = this.rnrHead !== null ? [this.rnrHead, ...this.rxBacklog] : this.rxBacklog;
+    this.rnrHead = null;
+    this.rnrToken++;
+    this.rxBacklog = [];
+    const now = this.world.sim.now;
+    const timeout = this.world.params.rcRetryTimeoutNs;
+    for (const w of pending) w.qp.complete(w, 'retry-exceeded', Math.max(now, w.postedAtNs + timeout));
   }
 
   /** The node crashed or rebooted: no more completions from this QP. */
   destroyLocal(): void {
     this.destroyed = true;
     this.backlog = [];
-    this.rxBacklog = [];
-    this.rnrHead = null;
+    this.retrying = false;
+    this.inflight = [];
+    this.inflightHead = 0;
+    this.releaseRx();
+    this.detach();
   }
 
   // ---- responder side ----
 
   /** A request from the peer has arrived here. */
   receive(w: Wr): void {
-    if (this.rnrHead !== null) {
+    if (this.rxDead) {
+      w.qp.complete(w, 'flushed', this.world.sim.now);
+      return;
+    }
+    if (this.state !== 'error' && (this.rnrHead !== null || this.rxBusy)) {
       this.rxBacklog.push(w);
       return;
     }
     this.process(w);
   }
 
-  /** A receive buffer was posted: retry a SEND blocked on receiver-not-ready. */
-  kickRnr(): void {
-    if (this.rnrHead === null) return;
-    const w = this.rnrHead;
-    this.rnrHead = null;
-    this.process(w);
-    while (this.rnrHead === null && this.rxBacklog.length > 0) this.process(this.rxBacklog.shift()!);
+  /** Processes queued arrivals while nothing blocks them. */
+  private pumpRx(): void {
+    while (this.rnrHead === null && !this.rxBusy && this.rxBacklog.length > 0 && this.live) this.process(this.rxBacklog.shift()!);
   }
 
-  rnrTimer(w: Wr): void {
-    if (this.rnrHead !== w) return;
+  /** The requester no longer retransmits `w` (it failed, crashed or gave up on it). */
+  private static abandoned(w: Wr): boolean {
+    return !w.qp.live || w.qp.state === 'error' || w.result !== null;
+  }
+
+  /** A receive buffer was posted (or the RNR timer fired): retry a SEND blocked on receiver-not-ready. */
+  kickRnr(): void {
+    const w = this.rnrHead;
+    if (w === null) return;
+    this.rnrHead = null;
+    this.rnrToken++;
+    if (SimQp.abandoned(w)) {
+      // Its requester stopped retrying; the packets queued behind it are out of sequence.
+      const rest = this.rxBacklog;
+      this.rxBacklog = [];
+      w.qp.complete(w, 'flushed', this.world.sim.now);
+      for (const r of rest) r.qp.complete(r, 'flushed', this.world.sim.now);
+      return;
+    }
+    this.process(w);
+    this.pumpRx();
+  }
+
+  rnrTimer(token: number): void {
+    if (token !== this.rnrToken || this.rnrHead === null || !this.live) return;
+    const w = this.rnrHead;
     w.rnrTries++;
-    if (w.rnrTries > this.world.params.rnrRetries) {
+    if (w.rnrTries > this.world.params.rnrRetries && !SimQp.abandoned(w)) {
       this.rnrHead = null;
+      this.rnrToken++;
+      this.rxDead = true;
       const rest = this.rxBacklog;
       this.rxBacklog = [];
       const req = w.qp;
@@ -306,7 +443,7 @@ export class SimQp implements QueuePair {
     const sim = this.world.sim;
     if (this.state === 'error') {
       // Responder in error: packets are dropped; the requester times out.
-      w.qp.complete(w, 'retry-exceeded', w.postedAtNs + this.world.params.rcRetryTimeoutNs);
+      w.qp.complete(w, 'retry-exceeded', Math.max(sim.now, w.postedAtNs + this.world.params.rcRetryTimeoutNs));
       return;
     }
     if (w.op === 'send') {
@@ -328,18 +465,25 @@ export class SimQp implements QueuePair {
       }
       const chunks = Math.max(1, Math.min(MAX_CHUNKS, Math.ceil(w.length / this.world.params.placementChunkBytes)));
       const ser = this.world.net.serializeNs(w.length);
-      placeChunk({ qp: this, w, mem: reg.mem, chunks, index: 0, serNs: ser, startNs: sim.now, acceptedNs: sim.now });
+      this.rxBusy = true;
+      placeChunk({ qp: this, w, mem: reg.mem, chunks, size: Math.ceil(w.length / chunks), index: 0, serNs: ser, startNs: sim.now, acceptedNs: sim.now });
       return;
     }
     if (w.op === 'read') {
       const data = reg.mem.peek(off, w.length);
       const tx = this.world.net.transmit(this.node.nodeId, w.qp.node.nodeId, HEADER_BYTES + w.length, sim.now);
-      sim.schedule(tx.arriveNs + tx.serializeNs, FEV.READ_RESP, w.qp.id, readResponse, { w, data });
+      sim.schedule(tx.arriveNs + tx.serializeNs, FEV.READ_RESP, w.qp.id, responseArrives, { w, data, old: undefined });
       return;
     }
     // cas
     const old = reg.mem.nicCas(off, w.expected, w.desired, sim.now);
-    sim.schedule(sim.now + this.world.net.controlNs(this.node.nodeId, w.qp.node.nodeId), FEV.READ_RESP, w.qp.id, casResponse, { w, old });
+    sim.schedule(sim.now + this.world.net.controlNs(this.node.nodeId, w.qp.node.nodeId), FEV.READ_RESP, w.qp.id, responseArrives, { w, data: null, old });
+  }
+
+  /** A chunked WRITE finished placing (or was cut off): later arrivals may proceed. */
+  placementDone(): void {
+    this.rxBusy = false;
+    this.pumpRx();
   }
 
   private processSend(w: Wr): void {
@@ -348,7 +492,8 @@ export class SimQp implements QueuePair {
     if (taken.kind !== 'too-long') for (const r of taken.retired) this.recvCompletion(r.wrId, 'success', 0, 0, true);
     if (taken.kind === 'rnr') {
       this.rnrHead = w;
-      sim.after(this.world.params.rnrRetryNs, FEV.RETRY, this.id, rnrTimer, { qp: this, w });
+      const token = ++this.rnrToken;
+      sim.after(this.world.params.rnrRetryNs, FEV.RETRY, this.id, rnrTimer, { qp: this, token });
       return;
     }
     if (taken.kind === 'too-long') {
@@ -390,35 +535,56 @@ interface ChunkJob {
   w: Wr;
   mem: SimMemory;
   chunks: number;
+  /** Nominal chunk size; actual boundaries are rounded down to word-aligned addresses. */
+  size: number;
   index: number;
   serNs: number;
   startNs: number;
   acceptedNs: number;
 }
 
+/** Offset inside the WR where chunk `k` starts: word-aligned in the target's address space. */
+function chunkStart(job: ChunkJob, k: number): number {
+  const len = job.w.length;
+  if (k <= 0) return 0;
+  if (k >= job.chunks) return len;
+  const base = job.w.remote!.offset;
+  const abs = Math.floor((base + k * job.size) / WORD) * WORD;
+  return Math.min(len, Math.max(0, abs - base));
+}
+
 /** Places chunk `job.index` of a WRITE, then schedules the next one (or the ACK). */
 function placeChunk(job: ChunkJob): void {
   const { qp, w, mem, chunks } = job;
   const sim = qp.node.sim;
+  // A responder that crashed (or whose QP died) places nothing more.
+  if (!qp.live) {
+    w.qp.complete(w, 'retry-exceeded', Math.max(sim.now, w.postedAtNs + qp.world.params.rcRetryTimeoutNs));
+    return;
+  }
   // A requester that crashed stops sending: chunks that would leave after the crash never come.
   const req = w.qp.node;
   const chunkDepart = w.departNs + Math.floor((job.serNs * job.index) / chunks);
-  if (!w.qp.live && req.crashedAtNs >= 0 && req.crashedAtNs <= chunkDepart) return;
-  // A responder that crashed (or whose QP died) places nothing more.
-  if (!qp.live) {
-    w.qp.complete(w, 'retry-exceeded', w.postedAtNs + qp.world.params.rcRetryTimeoutNs);
+  if (!w.qp.live && req.crashedAtNs >= 0 && req.crashedAtNs <= chunkDepart) {
+    qp.placementDone();
     return;
   }
-  const size = Math.ceil(w.length / chunks);
-  const from = job.index * size;
-  const to = Math.min(w.length, from + size);
+  if (qp.state === 'error') {
+    // The responder went to error mid-transfer: the rest is dropped, the requester times out.
+    w.qp.complete(w, 'retry-exceeded', Math.max(sim.now, w.postedAtNs + qp.world.params.rcRetryTimeoutNs));
+    qp.placementDone();
+    return;
+  }
+  const from = chunkStart(job, job.index);
+  const to = chunkStart(job, job.index + 1);
   if (to > from) {
     const acc = mem.nicWrite(w.remote!.offset + from, w.data!.subarray(from, to), sim.now);
     if (acc > job.acceptedNs) job.acceptedNs = acc;
   }
   job.index++;
-  if (job.index >= chunks || to >= w.length) {
+  if (job.index >= chunks) {
     qp.ack(w, Math.max(job.acceptedNs, sim.now));
+    qp.placementDone();
     return;
   }
   const nominal = job.startNs + Math.floor((job.serNs * job.index) / chunks);
@@ -439,58 +605,60 @@ function arriveAtPeer(w: Wr): void {
   peer.receive(w);
 }
 
-function ackArrives(w: Wr): void {
+/**
+ * A response (ACK, READ data, atomic result) reaches the requester. On a blocked return path the
+ * requester retransmits and the responder answers again (atomics replay their saved result) until
+ * the path heals or the retry timeout passes. Data lands in local memory only when a response
+ * actually arrives and the WR is still pending.
+ */
+function respond(a: { w: Wr; data: Uint8Array | null; old: number | undefined }): void {
+  const { w } = a;
   const req = w.qp;
+  if (!req.live || w.result !== null) return;
   const world = req.world;
   const peerNode = req.peer?.node.nodeId ?? req.remote;
   if (!world.net.canSend(peerNode, req.node.nodeId)) {
-    // The ACK is lost on a blocked return path: the requester retransmits; the peer re-ACKs when it can.
     const deadline = w.postedAtNs + world.params.rcRetryTimeoutNs;
     if (world.sim.now >= deadline) {
       req.complete(w, 'retry-exceeded', world.sim.now);
       return;
     }
-    world.sim.after(world.params.rcRetransmitNs, FEV.ACK, req.id, ackArrives, w);
+    world.sim.after(Math.min(world.params.rcRetransmitNs, deadline - world.sim.now), FEV.ACK, req.id, respond, a);
     return;
   }
-  req.complete(w, 'success', world.sim.now);
-}
-
-function readResponse(a: { w: Wr; data: Uint8Array }): void {
-  const { w, data } = a;
-  const req = w.qp;
-  if (!req.live) return;
-  const dst = w.local!;
-  (dst.mem as SimMemory).nicWrite(dst.offset, data, req.node.sim.now);
-  ackArrives(w);
-}
-
-function casResponse(a: { w: Wr; old: number }): void {
-  const { w, old } = a;
-  const req = w.qp;
-  if (!req.live) return;
-  if (w.local !== null) {
+  const now = world.sim.now;
+  if (w.op === 'read' && a.data !== null) {
+    const dst = w.local!;
+    (dst.mem as SimMemory).nicWrite(dst.offset, a.data, now);
+  } else if (w.op === 'cas' && w.local !== null && a.old !== undefined) {
     const b = new Uint8Array(8);
     const v = new DataView(b.buffer);
-    v.setUint32(0, old >>> 0, true);
-    v.setUint32(4, Math.floor(old / 4294967296), true);
-    (w.local.mem as SimMemory).nicWrite(w.local.offset, b, req.node.sim.now);
+    v.setUint32(0, a.old >>> 0, true);
+    v.setUint32(4, Math.floor(a.old / 4294967296), true);
+    (w.local.mem as SimMemory).nicWrite(w.local.offset, b, now);
   }
-  req.complete(w, 'success', req.node.sim.now, old);
+  req.complete(w, 'success', now, a.old);
 }
 
-function deliverCompletion(a: { w: Wr; status: WcStatus; value: number | undefined }): void {
-  a.w.qp.finish(a.w, a.status, a.value);
+function ackArrives(w: Wr): void {
+  respond({ w, data: null, old: undefined });
+}
+
+function responseArrives(a: { w: Wr; data: Uint8Array | null; old: number | undefined }): void {
+  respond(a);
+}
+
+function resolveLater(a: { w: Wr; status: WcStatus; value: number | undefined }): void {
+  a.w.qp.complete(a.w, a.status, a.w.qp.world.sim.now, a.value);
 }
 
 function retryTick(qp: SimQp): void {
   qp.retryTick();
 }
 
-function rnrTimer(a: { qp: SimQp; w: Wr }): void {
-  a.qp.rnrTimer(a.w);
+function rnrTimer(a: { qp: SimQp; token: number }): void {
+  a.qp.rnrTimer(a.token);
 }
-
 /** The passive side of connection setup (see Fabric.listen). */
 export class SimListener implements Listener {
   private readonly accepted: SimQp[] = [];

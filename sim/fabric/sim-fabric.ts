@@ -48,6 +48,11 @@ export class SimFabric implements Fabric {
     return { node: this.node.nodeId, rkey, sizeBytes: mem.sizeBytes };
   }
 
+  deregisterMemory(key: MemoryKey): void {
+    if (key.node !== this.node.nodeId) throw new Error(`deregisterMemory: rkey ${key.rkey} belongs to node ${key.node}`);
+    if (this.nic.registrations.delete(key.rkey)) this.world.rec(this.node.nodeId, 'mr.deregister', { rkey: key.rkey });
+  }
+
   createCq(opts: CqOptions): CompletionQueue {
     return new SimCq(this.node, this.world.params.pollCostNs, opts.capacity, opts.overrunIgnoring ?? false);
   }

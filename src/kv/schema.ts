@@ -47,9 +47,13 @@ function join(path: string, key: string | number): string {
 abstract class Base<T> implements Schema<T> {
   constructor(
     readonly typeName: string,
-    readonly defaultValue: T | undefined,
+    private readonly def: T | undefined,
     readonly doc: string,
   ) {}
+
+  get defaultValue(): T | undefined {
+    return this.def;
+  }
 
   parse(v: unknown, path: string): T {
     if (v === undefined) {
@@ -140,7 +144,8 @@ class ArraySchema<T> extends Base<T[]> {
   }
 }
 
-type Shape = Record<string, Schema<unknown>>;
+// `any`, not `unknown`: an `unknown` contextual type would widen the literal types of oneOf fields to string.
+type Shape = Record<string, Schema<any>>;
 type Infer<S extends Shape> = { [K in keyof S]: S[K] extends Schema<infer T> ? T : never };
 
 class ObjectSchema<S extends Shape> extends Base<Infer<S>> {
@@ -234,7 +239,7 @@ export const s = {
   num: (o: NumOpts<number> = {}): Schema<number> => new NumberSchema(false, o),
   bool: (o: { default?: boolean; doc?: string } = {}): Schema<boolean> => new BoolSchema('boolean', o.default, o.doc ?? ''),
   str: (o: { default?: string; doc?: string; pattern?: RegExp } = {}): Schema<string> => new StringSchema<string>(null, o.default, o.doc ?? '', o.pattern),
-  oneOf: <T extends string>(values: readonly T[], o: { default?: T; doc?: string } = {}): Schema<T> => new StringSchema<T>(values, o.default, o.doc ?? ''),
+  oneOf: <const T extends string>(values: readonly T[], o: { default?: T; doc?: string } = {}): Schema<T> => new StringSchema<T>(values, o.default, o.doc ?? ''),
   array: <T>(item: Schema<T>, o: { min?: number; max?: number; default?: T[]; doc?: string } = {}): Schema<T[]> => new ArraySchema(item, o),
   /** An object whose fields all have defaults may be omitted (`optional: true`, the default). */
   obj: <S extends Shape>(shape: S, o: { doc?: string; optional?: boolean } = {}): ObjectSchema<S> => new ObjectSchema(shape, o.doc ?? '', o.optional ?? true),

@@ -191,6 +191,12 @@ export interface UdEndpoint {
 export interface Fabric {
   readonly nodeId: NodeId;
   registerMemory(mem: Memory, access: number): MemoryKey;
+  /**
+   * Invalidates a registration (ibv_dereg_mr / fi_close on the MR): later remote accesses with its
+   * rkey fail with remote-access-error and move the requester's QP to error. This is how a replica
+   * revokes a deposed leader's access (permission switching, as in Mu).
+   */
+  deregisterMemory(key: MemoryKey): void;
   createCq(opts: CqOptions): CompletionQueue;
   createSrq(opts: SrqOptions): SharedReceiveQueue;
   listen(service: string, opts: ListenOptions): Listener;

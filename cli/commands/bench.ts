@@ -1,0 +1,64 @@
+import { runSimCore } from '../../sim/bench/sim-core.js';
+import { benchChecker } from '../../src/check/bench.js';
+import { EXIT, InputError } from '../errors.js';
+import { flagBool, flagInt, parseFlags, positionals } from '../flags.js';
+import { type Io, fmtInt, wallMs } from '../io.js';
+
+export const BENCH_HELP = `kvlab bench <name> [--json] [--runs N]
+  sim-core   simulated events per wall second on one core, 1,000 coroutines doing fabric operations
+  checker    linearizability checker on a 10,000-op, 8-process, 100-key history
+Each bench runs once to warm up, then --runs times (default 5), and reports the median.`;
+
+type Bench = (runs: number) => Record<string, unknown>;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+const BENCHES: Record<string, Bench> = {
+  'sim-core': (runs) => {
+    const opts = { coroutines: 1000, opsPerCoroutine: 300, seed: 1, clock: wallMs };
+    runSimCore(opts);
+    const rs = Array.from({ length: runs }, () => runSimCore(opts));
+    const eps = rs.map((r) => r.eventsPerSecond);
+    const hashes = new Set(rs.map((r) => r.traceHash));
+    return {
+      bench: 'sim-core',
+      coroutines: opts.coroutines,
+      eventsPerRun: rs[0]!.events,
+      eventsPerSecond: median(eps),
+      eventsPerSecondRuns: eps,
+      wallMsMedian: median(rs.map((r) => r.wallMs)),
+      virtualTimeNs: rs[0]!.virtualTimeNs,
+      deterministic: hashes.size === 1,
+      traceHash: rs[0]!.traceHash,
+      peakRssBytes: peakRssBytes(),
+    };
+  },
+  checker: (runs) => {
+    benchChecker({ clock: wallMs });
+    const rs = Array.from({ length: runs }, () => benchChecker({ clock: wallMs }));
+    return { bench: 'checker', ...rs[0], wallMs: median(rs.map((r) => r.wallMs)), wallMsRuns: rs.map((r) => r.wallMs), peakRssBytes: peakRssBytes() };
+  },
+};
+
+export async function benchCommand(args: string[], io: Io): Promise<number> {
+  const p = parseFlags(args, { json: 'bool', runs: 'int', help: 'bool' });
+  if (flagBool(p, 'help') || p.positional.length === 0) {
+    io.stdout(BENCH_HELP);
+    return p.positional.length === 0 && !flagBool(p, 'help') ? EXIT.BAD_INPUT : EXIT.OK;
+  }
+  const [name] = positionals(p, ['name']);
+  const bench = BENCHES[name!];
+  if (bench === undefined) throw new InputError('argv', name!, `unknown bench (known: ${Object.keys(BENCHES).join(', ')})`);
+  const runs = flagInt(p, 'runs', 5, 1, 1000);
+  const r = bench(runs);
+  if (flagBool(p, 'json')) io.stdout(JSON.stringify(r));
+  else for (const [k, v] of Object.entries(r)) io.stdout(`${k.padEnd(22)} ${typeof v === 'number' ? fmtInt(v) : JSON.stringify(v)}`);
+  return EXIT.OK;
+}

@@ -1,0 +1,44 @@
+import { benchCommand } from './commands/bench.js';
+import { checkCommand } from './commands/check.js';
+import { replayCommand } from './commands/replay.js';
+import { runCommand } from './commands/run.js';
+import { sweepCommand } from './commands/sweep.js';
+import { EXIT, InputError } from './errors.js';
+import { type Io, processIo } from './io.js';
+
+type Command = (args: string[], io: Io) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  run: { run: runCommand, summary: 'run one seed of a scenario and check it' },
+  replay: { run: replayCommand, summary: 'replay a seed: same trace hash, timeline, Perfetto export' },
+  sweep: { run: sweepCommand, summary: 'run a range of seeds in parallel (optionally twice, to check determinism)' },
+  check: { run: checkCommand, summary: 'check JSONL histories for linearizability' },
+  bench: { run: benchCommand, summary: 'benchmarks (sim-core, checker, ...)' },
+};
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(10)} ${c.summary}`);
+  return ['usage: kvlab <command> [args]   (kvlab <command> --help for details)', '', ...rows].join('\n');
+}
+
+/** The kvlab command line. Returns the exit status. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(usage());
+    return name === undefined ? EXIT.BAD_INPUT : EXIT.OK;
+  }
+  const cmd = COMMANDS[name];
+  try {
+    if (cmd === undefined) throw new InputError('argv', name, `unknown command (known: ${Object.keys(COMMANDS).join(', ')})`);
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof InputError) {
+      io.stderr(`kvlab: ${e.message}`);
+      return EXIT.BAD_INPUT;
+    }
+    if (process.env['KVLAB_DEBUG'] === '1') throw e;
+    io.stderr(`kvlab: internal error: ${(e as Error)?.message ?? String(e)} (set KVLAB_DEBUG=1 for the stack)`);
+    return 3;
+  }
+}

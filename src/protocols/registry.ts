@@ -1,0 +1,11 @@
+import type { ProtocolModule } from './protocol.js';
+import { registerProtocol } from './register/index.js';
+
+/** Every protocol a scenario may name. */
+export const PROTOCOLS: Record<string, ProtocolModule<any>> = {
+  [registerProtocol.name]: registerProtocol,
+};
+
+export function protocolNames(): string[] {
+  return Object.keys(PROTOCOLS);
+}
