@@ -87,7 +87,14 @@ export class SimCq implements CompletionQueue {
     this.waiters.push(f);
     if (timeoutNs !== undefined) {
       const node = this.node;
-      node.sim.after(Math.round(timeoutNs), 2, node.nodeId, () => void f.resolve(null));
+      node.sim.after(Math.max(0, Math.round(timeoutNs)), 2, node.nodeId, () => {
+        // Timed out: resolve with null and forget the waiter (an idle CQ polled with a timeout
+        // in a loop must not accumulate dead waiters).
+        if (f.resolve(null)) {
+          const i = this.waiters.indexOf(f);
+          if (i >= 0) this.waiters.splice(i, 1);
+        }
+      });
     }
     return (yield f as Future<unknown>) as Completion | null;
   }
