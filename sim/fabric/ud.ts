@@ -84,6 +84,12 @@ export class SimUd implements UdEndpoint {
   deliver(d: Datagram): void {
     const sim = this.world.sim;
     const taken = this.rq.take(d.data.length);
+    if (taken.kind === 'too-long') {
+      // The buffer was consumed: its owner learns so from a receive completion in error.
+      if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, 'ud.drop', { ud: this.id, reason: taken.kind });
+      this.rq.cq.push({ wrId: taken.wrId, status: 'local-length-error', opcode: 'ud-recv', qpId: this.id, byteLen: 0, srcNode: d.from.address.node, udSrc: d.from.address });
+      return;
+    }
     if (taken.kind !== 'placed') {
       if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, 'ud.drop', { ud: this.id, reason: taken.kind });
       return;
