@@ -148,6 +148,8 @@ export function* connectPair(
     srq?: import('../../src/platform/index.js').SharedReceiveQueue;
     peerCq?: import('../../src/platform/index.js').CompletionQueue;
     service?: string;
+    /** Return null (typed as a Pair) instead of throwing when the connection fails. */
+    allowFail?: boolean;
   } = {},
 ): Task<Pair> {
   const pa = plat(c, a);
@@ -157,10 +159,18 @@ export function* connectPair(
   const listener = pb.fabric.listen(service, { cq: peerCq, ...(o.srq !== undefined ? { srq: o.srq } : {}) });
   const cq = pa.fabric.createCq({ capacity: o.cqCapacity ?? 1024, overrunIgnoring: o.overrunIgnoring ?? false });
   const conn = yield* pa.fabric.connect(b, service, { cq });
-  if (conn === null) throw new Error(`connect ${a}->${b} failed`);
+  if (conn === null) {
+    if (o.allowFail === true) return null as unknown as Pair;
+    throw new Error(`connect ${a}->${b} failed`);
+  }
   const peerQp = yield* listener.accept(0);
   if (peerQp === null) throw new Error('no passive QP');
   return { qp: conn.qp, cq, peerQp, peerCq };
+}
+
+/** connectPair, or null when the peer cannot be reached (crashed, no listener). */
+export function* tryConnectPair(c: SimCluster, a: number, b: number): Task<Pair | null> {
+  return yield* connectPair(c, a, b, { allowFail: true });
 }
 let pairCounter = 0;
 
