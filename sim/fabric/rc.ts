@@ -587,8 +587,11 @@ function placeChunk(job: ChunkJob): void {
     qp.placementDone();
     return;
   }
+  // Chunks land at wire pace. A media-bound PM device delays the ACK (job.acceptedNs), not the
+  // placement of the next chunk: stalling chunks one QP at a time would let other QPs' chunks land
+  // between them and split XPLines that the wire delivered whole.
   const nominal = job.startNs + Math.floor((job.serNs * job.index) / chunks);
-  sim.schedule(Math.max(nominal, job.acceptedNs, sim.now), FEV.CHUNK, qp.id, placeChunk, job);
+  sim.schedule(Math.max(nominal, sim.now), FEV.CHUNK, qp.id, placeChunk, job);
 }
 
 function arriveAtPeer(w: Wr): void {
