@@ -12,3 +12,4 @@ export * from './zipfian.js';
 export * from './zeta.js';
 export * from './fnv.js';
 export * from './permutation.js';
+export * from './load.js';

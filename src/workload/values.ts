@@ -61,15 +61,23 @@ export class ZippyDbSize implements ValueSizer {
 
 /**
  * Unique values: every write of a run carries a string no other write has, so a checker can tell
- * which write a read observed. Grammar: `v<clientId>:<seq>:` followed by `x` padding up to the
- * requested size. The prefix wins when the size is smaller than it (values are then longer than
- * asked: ≥ 5 bytes). Concatenations (appends) stay parseable: each piece starts with `v`, which
- * never occurs inside one.
+ * which write a read observed. Grammar: `v<writer>:<seq>:` followed by `x` padding up to the
+ * requested size, where `<writer>` is the client id, or `L<client id>` for the load phase. The
+ * prefix wins when the size is smaller than it (values are then longer than asked: ≥ 5 bytes).
+ * Concatenations (appends) stay parseable: each piece starts with `v`, which never occurs inside
+ * one.
  */
 export class ValueFactory {
   private seq = 0;
+  private readonly writer: string;
 
-  constructor(readonly clientId: number) {}
+  /** @param load values of the load phase (`vL<id>:…`): distinct from the same client's run values */
+  constructor(
+    readonly clientId: number,
+    load = false,
+  ) {
+    this.writer = load ? `L${clientId}` : String(clientId);
+  }
 
   /** Values made so far. */
   get count(): number {
@@ -77,12 +85,12 @@ export class ValueFactory {
   }
 
   make(sizeBytes: number): string {
-    const prefix = `v${this.clientId}:${this.seq++}:`;
+    const prefix = `v${this.writer}:${this.seq++}:`;
     return prefix.length >= sizeBytes ? prefix : prefix + 'x'.repeat(sizeBytes - prefix.length);
   }
 }
 
 /** Splits a concatenation of unique values (an appended key's content) back into its pieces. */
 export function splitValues(s: string): string[] {
-  return s.match(/v\d+:\d+:x*/g) ?? [];
+  return s.match(/vL?\d+:\d+:x*/g) ?? [];
 }

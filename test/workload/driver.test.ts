@@ -3,7 +3,8 @@ import type { HistoryEvent } from '../../src/check/history.js';
 import type { KvClient } from '../../src/protocols/protocol.js';
 import { parseWorkload } from '../../src/workload/config.js';
 import { type ClientRunStats, ProcessIds, runClient } from '../../src/workload/driver.js';
-import { KeySpace } from '../../src/workload/keyspace.js';
+import { KeySpace, keyName } from '../../src/workload/keyspace.js';
+import { type LoadResult, loadKeys } from '../../src/workload/load.js';
 import { WorkloadStats } from '../../src/workload/stats.js';
 import { BasicClient, FakeClient, type FakeFaults, MemStore, Stepper } from './fake.js';
 
@@ -309,5 +310,31 @@ describe('determinism', () => {
     const r = run({ workload: { ycsb: 'A', opsPerClient: 4000, valueSize: { kind: 'zippydb' } } });
     const mean = r.stats.report().meanValueBytes;
     expect(Math.abs(mean - 90.8)).toBeLessThan(5);
+  });
+});
+
+describe('load phase', () => {
+  it('writes every initial key once, in shares, with values distinct from the run', () => {
+    const st = new Stepper(3);
+    const rt = st.runtime();
+    const store = new MemStore();
+    const events: HistoryEvent[] = [];
+    const ids = new ProcessIds();
+    const cfg = parseWorkload({ ycsb: 'A', keys: 101, opsPerClient: 50, valueSize: { kind: 'zippydb' } });
+    const sink = { invoke: (e: HistoryEvent) => events.push(e), complete: (e: HistoryEvent) => events.push(e) };
+    const results: LoadResult[] = [];
+    for (let c = 0; c < 3; c++) {
+      st.spawn(`load${c}`, function* () {
+        results.push(yield* loadKeys({ rt }, new FakeClient(rt, store, `l${c}`), cfg, { clientId: c, processIds: ids, sink, part: { index: c, of: 3 } }));
+        yield* runClient({ rt }, new FakeClient(rt, store, `c${c}`), cfg, { clientId: c, processIds: ids, sink });
+      });
+    }
+    st.run();
+    expect(results.reduce((a, r) => a + r.ok, 0)).toBe(101);
+    expect(store.data.size).toBeGreaterThanOrEqual(101);
+    for (let n = 0; n < 101; n++) expect(store.data.has(keyName(n, 'hashed'))).toBe(true);
+    const h = checkHistory(events); // unique values across load and run
+    expect(h.ops).toBe(101 + 150);
+    expect(events.filter((e) => e.type === 'invoke' && typeof e.value === 'string' && e.value.startsWith('vL')).length).toBe(101);
   });
 });

@@ -83,3 +83,15 @@ describe('values', () => {
     );
   });
 });
+
+describe('load-phase values', () => {
+  it('differ from the same client run values and split back out', () => {
+    const run = new ValueFactory(4);
+    const load = new ValueFactory(4, true);
+    const a = run.make(10);
+    const b = load.make(10);
+    expect(a).not.toBe(b);
+    expect(b.startsWith('vL4:0:')).toBe(true);
+    expect(splitValues(b + a + b)).toEqual([b, a, b]);
+  });
+});
