@@ -62,7 +62,9 @@ export class PmDevice {
     for (let i = 0; i < params.dimms; i++) this.dimms.push({ buffer: new Map(), mediaFreeAtNs: 0 });
     this.sectorsPerLine = params.xplineBytes / 64;
     this.fullMask = (1 << this.sectorsPerLine) - 1;
-    this.lineWriteNs = params.xplineBytes / params.mediaWriteBytesPerNs;
+    if (!(params.mediaWriteBytesPerNs > 0)) throw new Error('mediaWriteBytesPerNs must be positive');
+    // Whole nanoseconds: every time the device returns must be an integer (virtual time is integral).
+    this.lineWriteNs = Math.max(1, Math.ceil(params.xplineBytes / params.mediaWriteBytesPerNs));
   }
 
   /**
