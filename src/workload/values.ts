@@ -4,13 +4,14 @@ import type { Rng } from '../platform/index.js';
  * Value sizes and value contents.
  *
  * ZippyDB model. The Rowan seed sizes its objects after Meta's ZippyDB, "average object size 90.8 B"
- * (Cao et al., FAST '20, which found ZippyDB's sizes small and heavy tailed, fitting a generalized
- * Pareto distribution). We draw sizes from a generalized Pareto distribution with shape ξ = 0.2615
- * and scale σ = 25.45 — the value-size parameters of the paper authors' RocksDB `db_bench
- * mixgraph` example — shifted by a location μ chosen so the mean μ + σ/(1−ξ) is the configured
- * mean (90.8 B by default, so μ ≈ 56.3 B: every value fits the uniqueness prefix below). Sizes are
- * rounded to whole bytes and capped at `maxBytes` (default 1024; P(X > 1024) ≈ 1e-4, moving the
- * mean by < 0.05 B). Standard deviation ≈ 50 B; the tail decays like x^−3.8.
+ * (Cao et al., FAST '20: small, heavy-tailed sizes; the authors' RocksDB `db_bench mixgraph`
+ * benchmark draws value sizes from a generalized Pareto distribution). We draw sizes from a
+ * generalized Pareto distribution with shape ξ = 0.2615 and scale σ = 25.45 — the value-size
+ * parameters of the `mixgraph` example — shifted by a location μ chosen so the mean μ + σ/(1−ξ)
+ * is the configured mean (90.8 B by default, so μ ≈ 56.3 B: every value fits the uniqueness prefix
+ * below). Sizes are rounded to whole bytes and capped at `maxBytes` (default 1024;
+ * P(X > 1024) ≈ 1e-4, moving the mean by < 0.05 B). Standard deviation ≈ 50 B; the tail decays
+ * like x^−3.8.
  */
 
 /** Draws the size in bytes of the next value written. */
