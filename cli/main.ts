@@ -1,5 +1,6 @@
 import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
+import { demoCommand } from './commands/demo.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   sweep: { run: sweepCommand, summary: 'run a range of seeds in parallel (optionally twice, to check determinism)' },
   check: { run: checkCommand, summary: 'check JSONL histories for linearizability' },
   bench: { run: benchCommand, summary: 'benchmarks (sim-core, checker, ...)' },
+  demo: { run: demoCommand, summary: "the main job on built-in defaults: sweep every protocol's swarm scenario, replay one seed" },
 };
 
 function usage(): string {

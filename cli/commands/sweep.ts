@@ -89,7 +89,7 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
 }
 
 /** Runs `attempts` × seeds on a pool of worker threads; a seed's attempts go to different workers when possible. */
-function runPool(file: string, seeds: readonly number[], workers: number, attempts: number, io: Io): Promise<SweepOutcome[]> {
+export function runPool(file: string, seeds: readonly number[], workers: number, attempts: number, io: Io): Promise<SweepOutcome[]> {
   return new Promise((resolve, reject) => {
     const queue: SweepTask[] = [];
     for (let a = 0; a < attempts; a++) for (const seed of seeds) queue.push({ seed, attempt: a });

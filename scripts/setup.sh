@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for kvlab, idempotently: Debian packages (apt-get), npm
+# dependencies (native ones compiled from source against the local Node headers — only package
+# registries are reachable, so nothing may download a prebuilt binary), the TypeScript build, the
+# native libfabric/libpmem addon and the TLC jar. Safe to run again: each step is skipped when done.
+#
+#   scripts/setup.sh            everything
+#   KVLAB_SETUP=minimal ...     npm dependencies and the build only (no apt, addon or TLC)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+MODE="${KVLAB_SETUP:-full}"
+
+# --- Debian packages -------------------------------------------------------------------------
+APT_PACKAGES=(
+  build-essential pkg-config python3
+  # canvas (chart.js-node-canvas) is compiled from source:
+  libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev
+  # the native backend:
+  libfabric-dev libfabric-bin libpmem-dev
+  # TLC:
+  maven default-jre-headless
+)
+if [ "$MODE" = full ]; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # A JDK already on PATH (java + mvn) satisfies the TLC requirement.
+  if command -v java >/dev/null && command -v mvn >/dev/null; then
+    filtered=()
+    for p in "${missing[@]}"; do [[ "$p" == maven || "$p" == default-jre-headless ]] || filtered+=("$p"); done
+    missing=("${filtered[@]+"${filtered[@]}"}")
+  fi
+  if [ "${#missing[@]}" -gt 0 ]; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    log "apt-get install ${missing[*]}"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    log "Debian packages present"
+  fi
+fi
+
+# --- npm dependencies --------------------------------------------------------------------------
+# node-gyp builds against the installed Node's headers, never downloaded ones.
+if [ -z "${npm_config_nodedir:-}" ]; then
+  NODE_PREFIX="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
+  if [ -f "$NODE_PREFIX/include/node/node.h" ]; then export npm_config_nodedir="$NODE_PREFIX"; fi
+fi
+export npm_config_build_from_source=true
+STAMP=node_modules/.kvlab-lock-hash
+LOCK_HASH="$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)"
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$LOCK_HASH" ]; then
+  log "npm ci (native modules built from source against ${npm_config_nodedir:-the default Node headers})"
+  npm ci --no-audit --no-fund
+  echo "$LOCK_HASH" > "$STAMP"
+else
+  log "npm dependencies up to date"
+fi
+
+# --- build ---------------------------------------------------------------------------------------
+log "TypeScript build"
+npx tsc -p tsconfig.json
+
+if [ "$MODE" = full ]; then
+  if [ -f native/binding.gyp ]; then
+    if [ -f native/build.sh ]; then
+      log "native addon"
+      bash native/build.sh
+    fi
+  fi
+  if [ -f spec/fetch-tlc.sh ]; then
+    log "TLC jar"
+    bash spec/fetch-tlc.sh
+  fi
+fi
+log "ready"
