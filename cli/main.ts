@@ -3,6 +3,7 @@ import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
+import { scenarioDocCommand } from './commands/scenario-doc.js';
 import { sweepCommand } from './commands/sweep.js';
 import { EXIT, InputError } from './errors.js';
 import { type Io, processIo } from './io.js';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   sweep: { run: sweepCommand, summary: 'run a range of seeds in parallel (optionally twice, to check determinism)' },
   check: { run: checkCommand, summary: 'check JSONL histories for linearizability' },
   bench: { run: benchCommand, summary: 'benchmarks (sim-core, checker, ...)' },
+  'scenario-doc': { run: scenarioDocCommand, summary: 'print the scenario field reference (markdown)' },
   demo: { run: demoCommand, summary: "the main job on built-in defaults: sweep every protocol's swarm scenario, replay one seed" },
 };
 
