@@ -1,9 +1,11 @@
 import type { ProtocolModule } from './protocol.js';
 import { registerProtocol } from './register/index.js';
+import { lolkvProtocol } from './lolkv/index.js';
 
 /** Every protocol a scenario may name. */
 export const PROTOCOLS: Record<string, ProtocolModule<any>> = {
   [registerProtocol.name]: registerProtocol,
+  [lolkvProtocol.name]: lolkvProtocol,
 };
 
 export function protocolNames(): string[] {

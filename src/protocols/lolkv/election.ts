@@ -1,0 +1,132 @@
+import type { Rng, Task } from '../../platform/index.js';
+import { HB_COUNTER, HB_LEADER, HB_TERM } from './layout.js';
+import { Mailbox } from './mailbox.js';
+import { VOTE_REQ, VOTE_RESP, type VoteMessage, decodeVote, encodeVote } from './messages.js';
+import { MONITOR_PORT } from './options.js';
+import type { Replica } from './replica.js';
+
+/**
+ * The monitor thread every replica runs (docs/lolkv.md, "Leader failure and election").
+ *
+ *  - Follower: watches the heartbeat word the leader WRITEs; no progress for a randomized
+ *    election timeout → candidate. A heartbeat of a newer term teaches it that term (and so
+ *    fences older leaders, see Replica.setTerm).
+ *  - Candidate: term + 1, votes for itself, asks every replica over UD (resent every
+ *    voteRetryNs); a majority → leader; a newer term → follower; timeout → a new election.
+ *  - Voter: grants a vote for a newer term (or again to the same candidate) after revoking older
+ *    leaders and persisting (term, votedFor). A replica that heard a live leader within the
+ *    minimum election timeout ignores vote requests (no disruption by a replica that merely
+ *    cannot hear the leader).
+ *  - Leader: steps down when a majority has not acknowledged its heartbeats for stepDownNs.
+ */
+export function* monitor(r: Replica): Task<void> {
+  const cfg = r.cfg;
+  const rt = r.p.rt;
+  const rng: Rng = rt.rng('election');
+  const box = new Mailbox(r.p, `${cfg.tracePrefix}.monitor`, MONITOR_PORT);
+  yield* box.prime();
+  const timeout = () => cfg.electionTimeoutMinNs + rng.int(Math.max(1, cfg.electionTimeoutMaxNs - cfg.electionTimeoutMinNs));
+  let electionTimeout = timeout();
+  let lastHbTerm = -1;
+  let lastHbCounter = -1;
+  let lastHbLeader = -1;
+  // Candidate state.
+  let votes = new Set<number>();
+  let electionDeadline = 0;
+  let lastVoteSend = 0;
+  const tick = Math.max(500, Math.floor(cfg.heartbeatNs / 2));
+
+  const send = (to: number, m: VoteMessage) => box.send({ node: to, port: MONITOR_PORT }, encodeVote(m));
+
+  function* startElection(): Task<void> {
+    r.stepDown('election');
+    r.role = 'candidate';
+    r.leaderHint = -1;
+    yield* r.setTerm(r.term + 1, r.me);
+    if (r.role !== 'candidate') return; // a newer term arrived meanwhile
+    votes = new Set([r.me]);
+    electionTimeout = timeout();
+    electionDeadline = rt.now() + electionTimeout;
+    r.trace('elect-start', { term: r.term });
+    yield* solicit();
+    if (votes.size >= r.majority) r.becomeLeader();
+  }
+
+  function* solicit(): Task<void> {
+    lastVoteSend = rt.now();
+    for (const s of r.cluster.servers) if (s !== r.me && !votes.has(s)) yield* send(s, { type: VOTE_REQ, term: r.term, from: r.me, granted: false });
+  }
+
+  function* onMessage(m: VoteMessage): Task<void> {
+    if (m.type === VOTE_REQ) {
+      let granted = false;
+      if (m.term === r.term && r.votedFor === m.from) granted = true;
+      else if (m.term > r.term) {
+        const now = rt.now();
+        const sticky = (r.role === 'follower' && r.leaderHint >= 0 && now - r.lastProgressNs < cfg.electionTimeoutMinNs) || (r.role === 'leader' && r.leader !== null && r.leader.healthy(now));
+        if (!sticky) {
+          r.stepDown('vote');
+          r.leaderHint = -1;
+          yield* r.setTerm(m.term, m.from);
+          r.lastProgressNs = rt.now();
+          granted = true;
+        }
+      }
+      if (m.term >= r.term) r.trace('vote', { term: m.term, candidate: m.from, granted });
+      yield* send(m.from, { type: VOTE_RESP, term: r.term, from: r.me, granted });
+      return;
+    }
+    if (m.term > r.term) {
+      yield* r.adoptTerm(m.term, 'higher-term');
+      return;
+    }
+    if (r.role === 'candidate' && m.term === r.term && m.granted) {
+      votes.add(m.from);
+      if (votes.size >= r.majority) r.becomeLeader();
+    }
+  }
+
+  /** Reads the heartbeat word: progress from a leader of the current (or a newer) term. */
+  function* watchHeartbeat(): Task<void> {
+    const term = yield* r.hb.load64(HB_TERM);
+    const leader = (yield* r.hb.load64(HB_LEADER)) - 1;
+    const counter = yield* r.hb.load64(HB_COUNTER);
+    if (term === lastHbTerm && counter === lastHbCounter && leader === lastHbLeader) return;
+    lastHbTerm = term;
+    lastHbCounter = counter;
+    lastHbLeader = leader;
+    if (term < r.term || leader < 0 || leader === r.me) return;
+    if (term > r.term) yield* r.adoptTerm(term, 'higher-term');
+    if (term !== r.term) return;
+    if (r.role === 'candidate') r.stepDown('leader-seen');
+    if (r.role === 'follower') {
+      r.leaderHint = leader;
+      r.lastProgressNs = rt.now();
+    }
+  }
+
+  let nextTick = rt.now() + tick;
+  for (;;) {
+    const wait = nextTick - rt.now();
+    if (wait > 0) {
+      const raw = yield* box.receive(wait);
+      if (raw !== null) {
+        const m = decodeVote(raw);
+        if (m !== null && m.from !== r.me && r.cluster.servers.includes(m.from)) yield* onMessage(m);
+        continue;
+      }
+    }
+    nextTick = rt.now() + tick;
+    yield* watchHeartbeat();
+    const now = rt.now();
+    if (r.role === 'follower') {
+      if (now - r.lastProgressNs >= electionTimeout) yield* startElection();
+    } else if (r.role === 'candidate') {
+      if (now >= electionDeadline) yield* startElection();
+      else if (now - lastVoteSend >= cfg.voteRetryNs) yield* solicit();
+    } else if (r.leader !== null && !r.leader.healthy(now)) {
+      r.stepDown('lost-majority');
+      electionTimeout = timeout();
+    }
+  }
+}
