@@ -8,7 +8,7 @@ import { type ClientRunStats, ProcessIds, runClient } from '../src/workload/driv
 import { SimCluster } from './cluster.js';
 import { FaultInjector, type FaultRecord } from './faults.js';
 import type { Recorder } from './kernel.js';
-import { type FaultSpec, type Scenario, clusterParams } from './scenario.js';
+import { type FaultSpec, type Scenario, clusterParams, scenarioForSeed } from './scenario.js';
 
 /**
  * Runs one scenario with one seed in the simulator: boots the cluster and the protocol, runs the
@@ -62,7 +62,8 @@ export interface RunOptions {
 
 const EV_HARNESS = 50;
 
-export function runScenario(sc: Scenario, opts: RunOptions): RunResult {
+export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
+  const sc = scenarioForSeed(scenario, opts.seed);
   const proto = PROTOCOLS[sc.protocol.name]!;
   const cluster = new SimCluster(clusterParams(sc), opts.seed);
   const sim = cluster.sim;

@@ -5,6 +5,7 @@ import type { ClusterParams } from './cluster.js';
 import { DEFAULT_MEMORY_COSTS } from './memory.js';
 import { type LatencyDist, NETWORK_100G, NETWORK_56G, type NetworkParams } from './network.js';
 import { OPTANE_PRESET } from './pm-device.js';
+import { SeededRng } from './rng.js';
 
 /**
  * The scenario file: everything a run needs besides its seed. JSON (or YAML), validated against
@@ -98,6 +99,7 @@ export const scenarioSchema = s.obj({
   }),
   cluster: s.obj({
     servers: s.int({ min: 1, max: 64, default: 3, doc: 'Server nodes (replicas).' }),
+    serversChoices: s.array(s.int({ min: 1, max: 64 }), { default: [], doc: 'If not empty, each seed draws the number of servers from these (overrides servers), e.g. [3, 5].' }),
     clients: s.int({ min: 1, max: 64, default: 2, doc: 'Client nodes.' }),
     ddio: s.bool({ default: true, doc: 'NIC writes to PM land in the volatile CPU cache (DDIO on) or the persistence domain (off).' }),
     crashPolicy: s.oneOf(['tear', 'lose', 'keep'] as const, { default: 'tear', doc: 'Unpersisted PM words at a crash: each keeps old or new at random (tear), all old (lose), all new (keep).' }),
@@ -176,6 +178,7 @@ export type Scenario = SchemaType<typeof scenarioSchema>;
 export function parseScenario(raw: unknown): Scenario {
   const sc = scenarioSchema.parse(raw, '');
   const proto = PROTOCOLS[sc.protocol.name]!;
+  if (sc.cluster.serversChoices.length > 0) sc.cluster.servers = Math.min(...sc.cluster.serversChoices);
   sc.protocol.options = proto.options.parse(sc.protocol.options, 'protocol.options');
   for (const [i, f] of (sc.faults.schedule as FaultSpec[]).entries()) {
     if (typeof (f as { node?: NodeRef }).node === 'number' && ((f as { node: number }).node as number) >= sc.cluster.servers) {
@@ -187,6 +190,17 @@ export function parseScenario(raw: unknown): Scenario {
   }
   if (sc.faults.swarm.endNs < sc.faults.swarm.startNs) throw new SchemaError('faults.swarm.endNs', 'must be >= faults.swarm.startNs');
   return sc;
+}
+
+/**
+ * The scenario as run with `seed`: with `cluster.serversChoices`, the number of servers is drawn
+ * from its own random stream ("cluster/servers"), so no other stream shifts.
+ */
+export function scenarioForSeed(sc: Scenario, seed: number): Scenario {
+  const choices = sc.cluster.serversChoices;
+  if (choices.length === 0) return sc;
+  const servers = new SeededRng(seed, 'cluster/servers').pick(choices);
+  return { ...sc, cluster: { ...sc.cluster, servers } };
 }
 
 /** The simulator parameters a scenario describes. */
