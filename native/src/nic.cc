@@ -52,6 +52,7 @@ Napi::Function Nic::Init(Napi::Env env) {
                          InstanceMethod("avInsertName", &Nic::AvInsertName),
                          InstanceMethod("addBuffer", &Nic::AddBuffer),
                          InstanceMethod("regMr", &Nic::RegMr),
+                         InstanceMethod("deregMr", &Nic::DeregMr),
                          InstanceMethod("setIo", &Nic::SetIo),
                          InstanceMethod("postSend", &Nic::PostSend),
                          InstanceMethod("postRecv", &Nic::PostRecv),
@@ -350,6 +351,26 @@ Napi::Value Nic::RegMr(const Napi::CallbackInfo& info) {
   r.Set(0u, Napi::Number::New(env, static_cast<double>(m.key)));
   r.Set(1u, Napi::Number::New(env, virtAddr_ ? static_cast<double>(reinterpret_cast<uintptr_t>(b->ptr)) : 0.0));
   return r;
+}
+
+// deregMr(key) -> whether a registration with that key existed. fi_close on the MR: from now on
+// the provider refuses remote accesses with the key.
+Napi::Value Nic::DeregMr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  checkOpen(env);
+  const uint64_t key = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+  auto it = mrByKey_.find(key);
+  if (it == mrByKey_.end()) return Napi::Boolean::New(env, false);
+  Mr& m = mrs_[it->second];
+  Buf* b = buf(m.buf);
+  if (mrLocal_ && b != nullptr && b->localMr == nullptr && b->desc == fi_mr_desc(m.mr)) {
+    // The buffer's local descriptor came from this MR: give the buffer its own local registration.
+    if (fi_mr_reg(domain_, b->ptr, b->len, FI_SEND | FI_RECV | FI_READ | FI_WRITE, 0, 0, 0, &b->localMr, nullptr) == 0) b->desc = fi_mr_desc(b->localMr);
+  }
+  fi_close(&m.mr->fid);
+  m.mr = nullptr;
+  mrByKey_.erase(it);
+  return Napi::Boolean::New(env, true);
 }
 
 // setIo(args: Float64Array(ARGS_LEN), out: Float64Array(n * OUT_STRIDE))

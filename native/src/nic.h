@@ -115,6 +115,7 @@ class Nic : public Napi::ObjectWrap<Nic> {
   Napi::Value AvInsertName(const Napi::CallbackInfo& info);
   Napi::Value AddBuffer(const Napi::CallbackInfo& info);
   Napi::Value RegMr(const Napi::CallbackInfo& info);
+  Napi::Value DeregMr(const Napi::CallbackInfo& info);
   Napi::Value SetIo(const Napi::CallbackInfo& info);
   Napi::Value PostSend(const Napi::CallbackInfo& info);
   Napi::Value PostRecv(const Napi::CallbackInfo& info);
