@@ -56,9 +56,12 @@ export function decodeResponse(b: Uint8Array): Response | null {
 
 export const VOTE_REQ = 1;
 export const VOTE_RESP = 2;
+/** PreVote: "would you vote for me in `term`?" — answered without changing any state. */
+export const PREVOTE_REQ = 3;
+export const PREVOTE_RESP = 4;
 
 export interface VoteMessage {
-  type: typeof VOTE_REQ | typeof VOTE_RESP;
+  type: typeof VOTE_REQ | typeof VOTE_RESP | typeof PREVOTE_REQ | typeof PREVOTE_RESP;
   term: number;
   from: number;
   granted: boolean;
@@ -72,7 +75,7 @@ export function decodeVote(b: Uint8Array): VoteMessage | null {
   try {
     const r = new Reader(b);
     const type = r.u8();
-    if (type !== VOTE_REQ && type !== VOTE_RESP) return null;
+    if (type !== VOTE_REQ && type !== VOTE_RESP && type !== PREVOTE_REQ && type !== PREVOTE_RESP) return null;
     return { type, term: r.u53(), from: r.u32(), granted: r.u8() === 1 };
   } catch {
     return null;

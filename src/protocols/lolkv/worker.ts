@@ -7,19 +7,34 @@ import { keyHash, offOf, ptrOf, wordBytes } from './layout.js';
 import type { LeaderTerm } from './leader.js';
 import { REQ_GET, REQ_PUT, RES_NOT_LEADER, RES_OK, RES_RETRY, type Response, decodeRequest, encodeResponse } from './messages.js';
 import { encodeObject, objectBytes } from './object.js';
-import { type LolkvOptions, workerPort } from './options.js';
+import { workerPort } from './options.js';
 import { readCheck, replicate } from './replicate.js';
 import type { Replica } from './replica.js';
+
+/** The options a worker thread reads. */
+export interface WorkerOptions {
+  commitTimeoutNs: number;
+  readCheckTimeoutNs: number;
+  unsafe: { skipIncarnationCheck: boolean; skipGcSafety: boolean; skipReadCheck: boolean };
+}
+
+export type Reply = (req: RpcRequest, x: Response) => Task<void>;
+
+/** The replication + apply path of a PUT (LoLKV's own by default; the Mu baseline brings its log). */
+export type PutPath = (env: WorkerEnv, lt: LeaderTerm, ch: Channel, i: number, req: RpcRequest, key: string, value: string, reply: Reply) => Task<void>;
 
 /** What a worker thread shares with the rest of its server. */
 export interface WorkerEnv {
   r: Replica;
-  opts: LolkvOptions;
+  opts: WorkerOptions;
   table: HashTable;
   incarnations: Incarnations;
   channels: readonly Channel[];
   /** The leader machinery of the current term (null when not leading). */
   leader(): LeaderTerm | null;
+  put?: PutPath;
+  /** The channel (leader thread resources) worker i uses; default i. */
+  userOf?: (i: number) => number;
 }
 
 /**
@@ -29,9 +44,10 @@ export interface WorkerEnv {
  */
 export function* worker(env: WorkerEnv, i: number): Task<void> {
   const { r } = env;
-  const rpc = new UdRpcServer(r.p, `lolkv.w${i}`, workerPort(i), { recvSlots: 64, slotBytes: 2048 });
+  const rpc = new UdRpcServer(r.p, `${r.cfg.tracePrefix}.w${i}`, workerPort(i), { recvSlots: 64, slotBytes: 2048 });
   yield* rpc.start();
-  const ch = env.channels[i]!;
+  const user = env.userOf === undefined ? i : env.userOf(i);
+  const ch = env.channels[user]!;
   const reply = (req: RpcRequest, x: Response) => rpc.reply(req, encodeResponse(x));
   for (;;) {
     const req = yield* rpc.next();
@@ -54,15 +70,15 @@ export function* worker(env: WorkerEnv, i: number): Task<void> {
       continue;
     }
     if (q.op === REQ_GET) {
-      const res = yield* get(env, lt, ch, i, q.key);
+      const res = yield* get(env, lt, ch, user, q.key);
       if (res !== null) yield* reply(req, res);
       continue;
     }
-    if (q.op === REQ_PUT) yield* put(env, lt, ch, i, req, q.key, q.value, reply);
+    if (q.op === REQ_PUT) yield* (env.put ?? put)(env, lt, ch, user, req, q.key, q.value, reply);
   }
 }
 
-function* put(env: WorkerEnv, lt: LeaderTerm, ch: Channel, i: number, req: RpcRequest, key: string, value: string, reply: (req: RpcRequest, x: Response) => Task<void>): Task<void> {
+function* put(env: WorkerEnv, lt: LeaderTerm, ch: Channel, i: number, req: RpcRequest, key: string, value: string, reply: Reply): Task<void> {
   const { r, opts, table } = env;
   const rt = r.p.rt;
   const term = lt.term;
