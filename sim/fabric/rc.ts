@@ -190,8 +190,16 @@ export class SimQp implements QueuePair {
   /** The per-QP receive queue, when the QP has no SRQ (set by the creator). */
   ownRq: ReceiveQueue | null = null;
 
+  /** Passive side: the listener holding this QP until someone accepts it (null once accepted). */
+  listener: SimListener | null = null;
+
   close(): void {
     if (this.destroyed) return;
+    // The peer learns of the disconnect (rdma_disconnect → DREQ) one flight later, if it can be reached.
+    const peer = this.peer;
+    if (peer !== null && peer.live && this.live && this.world.net.canSend(this.node.nodeId, peer.node.nodeId)) {
+      this.world.sim.after(this.world.net.controlNs(this.node.nodeId, peer.node.nodeId), FEV.CONNECT, peer.id, remoteClosed, peer);
+    }
     // No completions after close: the QP is gone (its peer's pending requests time out).
     this.destroyed = true;
     this.fail('closed');
@@ -203,6 +211,17 @@ export class SimQp implements QueuePair {
       const i = qps.indexOf(this);
       if (i >= 0) qps.splice(i, 1);
     }
+  }
+
+  /** The peer closed the connection: this end moves to error; if nobody ever accepted it, it is released. */
+  remoteClosed(): void {
+    if (!this.live) return;
+    if (this.listener !== null && this.listener.withdraw(this)) {
+      this.listener = null;
+      this.close();
+      return;
+    }
+    this.fail('disconnected');
   }
 
   private post(w: Wr): void {
@@ -655,6 +674,10 @@ function resolveLater(a: { w: Wr; status: WcStatus; value: number | undefined })
   a.w.qp.complete(a.w, a.status, a.w.qp.world.sim.now, a.value);
 }
 
+function remoteClosed(qp: SimQp): void {
+  qp.remoteClosed();
+}
+
 function retryTick(qp: SimQp): void {
   qp.retryTick();
 }
@@ -665,7 +688,8 @@ function rnrTimer(a: { qp: SimQp; token: number }): void {
 /** The passive side of connection setup (see Fabric.listen). */
 export class SimListener implements Listener {
   private readonly accepted: SimQp[] = [];
-  private waiter: Future<SimQp | null> | null = null;
+  /** Threads blocked in accept(), served in FIFO order. */
+  private waiters: Future<SimQp | null>[] = [];
   closed = false;
 
   constructor(
@@ -682,21 +706,44 @@ export class SimListener implements Listener {
   }
 
   deliver(qp: SimQp): void {
-    const w = this.waiter;
-    if (w !== null && !w.done) {
-      this.waiter = null;
-      w.resolve(qp);
-      return;
+    qp.listener = this;
+    while (this.waiters.length > 0) {
+      const w = this.waiters.shift()!;
+      // A waiter whose timeout fired is already resolved (with null): skip it.
+      if (w.resolve(qp)) {
+        qp.listener = null;
+        return;
+      }
     }
     this.accepted.push(qp);
   }
 
+  /** Takes a QP that was never handed to accept() out of the queue (its peer disconnected). */
+  withdraw(qp: SimQp): boolean {
+    const i = this.accepted.indexOf(qp);
+    if (i < 0) return false;
+    this.accepted.splice(i, 1);
+    return true;
+  }
+
   *accept(timeoutNs?: number): Task<SimQp | null> {
     yield 0;
-    if (this.accepted.length > 0) return this.accepted.shift()!;
+    if (this.accepted.length > 0) {
+      const qp = this.accepted.shift()!;
+      qp.listener = null;
+      return qp;
+    }
+    if (timeoutNs !== undefined && timeoutNs <= 0) return null;
     const f = new Future<SimQp | null>();
-    this.waiter = f;
-    if (timeoutNs !== undefined) this.node.sim.after(Math.round(timeoutNs), FEV.CONNECT, this.node.nodeId, () => void f.resolve(null));
+    this.waiters.push(f);
+    if (timeoutNs !== undefined) {
+      this.node.sim.after(Math.max(0, Math.round(timeoutNs)), FEV.CONNECT, this.node.nodeId, () => {
+        if (f.resolve(null)) {
+          const i = this.waiters.indexOf(f);
+          if (i >= 0) this.waiters.splice(i, 1);
+        }
+      });
+    }
     return (yield f as Future<unknown>) as SimQp | null;
   }
 
