@@ -24,10 +24,15 @@ import type { FabricWorld } from './world.js';
 
 /** The Fabric of one boot of one node. */
 export class SimFabric implements Fabric {
+  /** The boot this fabric belongs to: after a crash it never touches the next boot's NIC. */
+  private readonly epoch: number;
+
   constructor(
     private readonly world: FabricWorld,
     private readonly node: SimNode,
-  ) {}
+  ) {
+    this.epoch = node.epoch;
+  }
 
   get nodeId(): number {
     return this.node.nodeId;
@@ -35,7 +40,7 @@ export class SimFabric implements Fabric {
 
   private get nic() {
     const nic = this.world.nic(this.node.nodeId);
-    if (!nic.current) throw new Error(`node ${this.node.nodeId}: fabric used after its boot ended`);
+    if (!nic.current || nic.epoch !== this.epoch) throw new Error(`node ${this.node.nodeId}: fabric used after its boot ended`);
     return nic;
   }
 
@@ -93,6 +98,8 @@ export class SimFabric implements Fabric {
     const sim = world.sim;
     const me = this.node.nodeId;
     yield world.params.postCostNs;
+    if (!(Number.isInteger(remote) && remote >= 0 && remote < world.nodes.length)) throw new RangeError(`connect: no node ${remote} in the cluster`);
+    timeoutNs = Math.max(0, Math.round(timeoutNs));
     const reachable = () => world.net.canSend(me, remote) && world.net.canSend(remote, me);
     const rtt = world.net.controlNs(me, remote) + world.net.controlNs(remote, me);
     const listenerNow = world.nic(remote).listeners.get(service);
