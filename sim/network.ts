@@ -149,6 +149,17 @@ export class Network {
     return { departNs: depart, arriveNs: arrive, serializeNs: ser };
   }
 
+  /**
+   * A message from a that never reaches b (blocked link, lost datagram): it occupies a's transmit
+   * port only. Returns when it leaves and its serialization time.
+   */
+  transmitLost(a: number, bytes: number, nowNs: number): { departNs: number; serializeNs: number } {
+    const ser = this.serializeNs(bytes);
+    const depart = Math.max(nowNs, this.txFreeAt[a]!);
+    this.txFreeAt[a] = depart + Math.max(this.msgGapNs, ser);
+    return { departNs: depart, serializeNs: ser };
+  }
+
   /** A small control message (ACK, NAK, read request) a→b: flight only, no port occupancy. */
   controlNs(a: number, b: number): number {
     return this.flightNs(a, b);

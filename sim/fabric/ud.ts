@@ -46,10 +46,15 @@ export class SimUd implements UdEndpoint {
   *send(dst: UdAddress, src: Source, wr?: WorkRequestOptions): Task<void> {
     const world = this.world;
     yield world.params.postCostNs;
+    if (!(Number.isInteger(dst.node) && dst.node >= 0 && dst.node < world.nodes.length)) throw new RangeError(`UD send: no node ${dst.node} in the cluster`);
     const data = src instanceof Uint8Array ? src.slice() : (src.mem as SimMemory).peek(src.offset, src.length);
     const wrId = wr?.wrId ?? 0;
     const signaled = wr?.signaled ?? true;
     const sim = world.sim;
+    if (!this.live) {
+      this.cq.push({ wrId, status: 'flushed', opcode: 'ud-send', qpId: this.id, byteLen: 0 });
+      return;
+    }
     sim.hash.word(dst.node);
     sim.hash.word(data.length);
     if (data.length > world.params.mtuBytes) {
@@ -57,16 +62,18 @@ export class SimUd implements UdEndpoint {
       return;
     }
     const me = this.node.nodeId;
-    const tx = world.net.transmit(me, dst.node, UD_HEADER_BYTES + data.length, sim.now);
-    if (signaled) {
-      sim.schedule(tx.departNs + tx.serializeNs, FEV.UD_DONE, this.id, udSent, { ud: this, wrId, len: data.length });
-    }
+    const bytes = UD_HEADER_BYTES + data.length;
     if (world.sim.recorder !== null) world.rec(me, 'ud.send', { ud: this.id, to: dst.node, port: dst.port, bytes: data.length });
+    // A datagram that is lost (blocked link, loss draw) never reaches the receiver's port.
     const lost = !world.net.canSend(me, dst.node) || world.net.drawUdLoss();
     if (lost) {
+      const tx = world.net.transmitLost(me, bytes, sim.now);
+      if (signaled) sim.schedule(tx.departNs + tx.serializeNs, FEV.UD_DONE, this.id, udSent, { ud: this, wrId, len: data.length });
       if (world.sim.recorder !== null) world.rec(me, 'ud.lost', { ud: this.id, to: dst.node });
       return;
     }
+    const tx = world.net.transmit(me, dst.node, bytes, sim.now);
+    if (signaled) sim.schedule(tx.departNs + tx.serializeNs, FEV.UD_DONE, this.id, udSent, { ud: this, wrId, len: data.length });
     sim.schedule(tx.arriveNs + tx.serializeNs, FEV.UD_ARRIVE, this.id, udArrive, { from: this, dst, data, departNs: tx.departNs });
   }
 
