@@ -1,6 +1,7 @@
 import type { Platform, Task } from '../../../platform/index.js';
 import { RowanReceiver } from '../receiver.js';
 import { RowanScanner } from '../scanner.js';
+import { frameTag, roundUp, validFrame } from '../frame.js';
 import { peekEntryHead } from './entry.js';
 import { ROWAN_SERVICE, type RowanKvOptions } from './options.js';
 
@@ -48,6 +49,32 @@ export class BackupStore {
     this.scanner = new RowanScanner(this.rx);
     this.index = Array.from({ length: opts.shards }, () => new Map<string, BackupLoc>());
     this.dedup = Array.from({ length: opts.shards }, () => new Map<number, number>());
+  }
+
+  /**
+   * After a restart: every intact frame an earlier boot of this server received (any earlier tag,
+   * any lap: a stride-by-stride scan that skips what is not a valid frame). Called before the
+   * receiver starts reposting — and overwriting — the ring; the caller copies what it needs.
+   */
+  recoverEarlierBoots(visit: (bytes: Uint8Array, at: number, len: number) => void): void {
+    const rx = this.rx;
+    if (rx.tag <= 1) return;
+    const B = rx.opts.bufferBytes;
+    const stride = rx.opts.strideBytes;
+    for (let ring = 0; ring < rx.opts.buffers; ring++) {
+      const bytes = rx.mem.peek(rx.bufferOffset(ring), B);
+      let at = 0;
+      while (at < B) {
+        const tag = frameTag(bytes, at);
+        const len = tag >= 1 && tag < rx.tag ? validFrame(bytes, at, B, tag) : 0;
+        if (len === 0) {
+          at += stride;
+          continue;
+        }
+        visit(bytes, at, len);
+        at += roundUp(len, stride);
+      }
+    }
   }
 
   *start(digestIntervalNs: number): Task<void> {

@@ -2,6 +2,9 @@ import type { ProtocolModule } from '../../protocol.js';
 import { RowanKvClient } from './client.js';
 import { type RowanKvOptions, rowanKvOptions } from './options.js';
 import { type ReplicationMode, rowanMode, startServer } from './server.js';
+import { batchMode } from '../../baselines/batch.js';
+import { rpcMode } from '../../baselines/rpc.js';
+import { writeMode } from '../../baselines/write.js';
 
 /**
  * Rowan-KV (seed 001): a log-structured PM KV store with primary-backup replication through Rowan.
@@ -10,12 +13,7 @@ import { type ReplicationMode, rowanMode, startServer } from './server.js';
  */
 export type ModeFactory = (opts: RowanKvOptions, servers: number) => ReplicationMode;
 
-const modes: Partial<Record<RowanKvOptions['replication'], ModeFactory>> = { rowan: rowanMode };
-
-/** Baselines register their modes here (src/protocols/baselines/index.ts). */
-export function registerReplicationMode(name: RowanKvOptions['replication'], f: ModeFactory): void {
-  modes[name] = f;
-}
+const modes: Record<RowanKvOptions['replication'], ModeFactory> = { rowan: rowanMode, rpc: rpcMode, write: writeMode, batch: batchMode };
 
 export function makeRowanKv(name: string, summary: string, forced?: RowanKvOptions['replication']): ProtocolModule<RowanKvOptions> {
   return {
@@ -34,9 +32,7 @@ export function makeRowanKv(name: string, summary: string, forced?: RowanKvOptio
       defaultValue: rowanKvOptions.defaultValue,
     },
     server(p, cluster, opts) {
-      const f = modes[opts.replication];
-      if (f === undefined) throw new Error(`rowankv: replication mode ${opts.replication} is not available`);
-      return startServer(p, cluster, opts, f(opts, cluster.servers.length));
+      return startServer(p, cluster, opts, modes[opts.replication](opts, cluster.servers.length));
     },
     client(p, cluster, opts, clientId) {
       return new RowanKvClient(p, cluster, opts, clientId);

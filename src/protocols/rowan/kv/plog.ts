@@ -34,8 +34,9 @@ export class PrimaryLog {
     readonly segBytes: number,
     segments: number,
     owners: number,
+    region = 'rk.plog',
   ) {
-    this.mem = p.memory.pm('rk.plog', segBytes * segments);
+    this.mem = p.memory.pm(region, segBytes * segments);
     this.segCount = segments;
     this.gen = new Uint32Array(segments);
     this.tail = new Int32Array(segments);

@@ -27,6 +27,28 @@ export function rowanMode(opts: RowanKvOptions, servers: number): ReplicationMod
     *startBackup(st) {
       const b = new BackupStore(st.p, opts);
       st.backup = b;
+      // Frames an earlier boot received may be the only copy of a shard this server is now
+      // primary of (every replica restarted): keep the newest version of each key by copying it
+      // into the primary log before the ring is reused. Stale versions never win (newest wins).
+      const newest = new Map<string, { bytes: Uint8Array; ver: number; shard: number; key: string; clientId: number; reqId: number }>();
+      b.recoverEarlierBoots((bytes, at, len) => {
+        const h = peekEntryHead(bytes, at, len);
+        if (h.shard >= opts.shards) return;
+        const d = st.dedup[h.shard]!;
+        if ((d.get(h.clientId) ?? -1) < h.reqId) d.set(h.clientId, h.reqId);
+        if (h.key === '') return;
+        const id = `${h.shard}/${h.key}`;
+        const cur = newest.get(id);
+        if (cur === undefined || cur.ver < h.ver) newest.set(id, { bytes: bytes.slice(at, at + len), ...h });
+      });
+      for (const e of newest.values()) {
+        const have = st.index[e.shard]!.get(e.key);
+        if (have !== undefined && have.ver >= e.ver) continue;
+        const off = yield* st.plog.append(opts.workers + 1, e.bytes);
+        if (off < 0) break;
+        st.install(e.shard, e.key, { off, len: e.bytes.length, ver: e.ver, clientId: e.clientId, reqId: e.reqId });
+      }
+      if (newest.size > 0) st.p.rt.trace('rowankv.backup-recovered', { objects: newest.size });
       yield* b.start(opts.digestIntervalNs);
     },
   };
