@@ -5,6 +5,9 @@ import { checkDurability } from '../src/check/durability.js';
 import type { KvClient, ServerHandle } from '../src/protocols/protocol.js';
 import { PROTOCOLS } from '../src/protocols/registry.js';
 import { type ClientRunStats, ProcessIds, runClient } from '../src/workload/driver.js';
+import { KeySpace } from '../src/workload/keyspace.js';
+import { loadKeys } from '../src/workload/load.js';
+import { type StatsReport, WorkloadStats } from '../src/workload/stats.js';
 import { SimCluster } from './cluster.js';
 import { FaultInjector, type FaultRecord } from './faults.js';
 import type { Recorder } from './kernel.js';
@@ -36,6 +39,8 @@ export interface RunStats {
   /** Client operations completed per second of virtual time. */
   opsPerVirtualSecond: number;
   latencyNs: { p50: number; p99: number; p999: number };
+  /** Per-operation-type counts, latency percentiles and throughput from the workload driver. */
+  workload: StatsReport;
 }
 
 export interface RunResult {
@@ -101,28 +106,43 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   };
   const processIds = new ProcessIds();
   const clientStats: ClientRunStats[] = [];
+  const workloadStats: WorkloadStats[] = [];
   const threads: { finished: import('../src/platform/index.js').Future<void> }[] = [];
   const workloadEndNs = Math.max(sc.workload.durationNs ?? 0, injector.lastHealNs);
+  const totalClients = cluster.info.clients.length * sc.workload.clientsPerNode;
+  // One key space for the whole run: YCSB's inserts (D, E) and "latest" see every client's keys.
+  const keySpace = new KeySpace(sc.workload.kind === 'mixed' ? sc.workload.mixed.keys : sc.workload.keys);
   let clientSeq = 0;
   let finalPhase = false;
+  const clientNodes = cluster.info.clients;
 
-  for (const c of cluster.info.clients) {
+  for (const c of clientNodes) {
     const p = cluster.nodes[c]!.platform!;
     for (let i = 0; i < sc.workload.clientsPerNode; i++) {
       const clientId = ++clientSeq;
+      const loadPart = clientId - 1;
+      const newClient = () => proto.client(p, cluster.info, sc.protocol.options, ++clientSeq);
       const client: KvClient = proto.client(p, cluster.info, sc.protocol.options, clientId);
       const stats: ClientRunStats = newClientStats();
+      const wstats = new WorkloadStats();
       clientStats.push(stats);
+      workloadStats.push(wstats);
+      const hsink = { invoke: (e: HistoryEvent) => sink.invoke(e, c), complete: (e: HistoryEvent) => sink.complete(e, c) };
       threads.push(
-        p.rt.spawn(`client${clientId}`, () =>
-          runClient(p, client, sc.workload, {
+        p.rt.spawn(`client${clientId}`, function* (): Task<void> {
+          if (sc.run.load) yield* loadKeys(p, client, sc.workload, { clientId, processIds, sink: hsink, part: { index: loadPart, of: totalClients } });
+          yield* runClient(p, client, sc.workload, {
             clientId,
             processIds,
-            sink: { invoke: (e) => sink.invoke(e, c), complete: (e) => sink.complete(e, c) },
+            sink: hsink,
             stats,
+            workloadStats: wstats,
+            keySpace,
+            totalClients,
+            newClient,
             keepGoing: (opsDone) => opsDone < sc.workload.opsPerClient || p.rt.now() < workloadEndNs,
-          }),
-        ),
+          });
+        }),
       );
     }
   }
@@ -208,7 +228,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     faults: injector.log,
     swarm,
     lastHealNs: injector.lastHealNs,
-    stats: summarize(events, clientStats, sim.now),
+    stats: summarize(events, clientStats, workloadStats, sim.now),
   };
 }
 
@@ -268,7 +288,9 @@ function newClientStats(): ClientRunStats {
   return { latenciesNs: [], ops: 0 };
 }
 
-function summarize(events: readonly HistoryEvent[], clients: readonly ClientRunStats[], endNs: number): RunStats {
+function summarize(events: readonly HistoryEvent[], clients: readonly ClientRunStats[], wstats: readonly WorkloadStats[], endNs: number): RunStats {
+  const merged = new WorkloadStats();
+  for (const w of wstats) merged.merge(w);
   let ok = 0;
   let fail = 0;
   let info = 0;
@@ -286,5 +308,6 @@ function summarize(events: readonly HistoryEvent[], clients: readonly ClientRunS
     info,
     opsPerVirtualSecond: endNs > 0 ? Math.round((ok / endNs) * 1e9) : 0,
     latencyNs: { p50: q(0.5), p99: q(0.99), p999: q(0.999) },
+    workload: merged.report(),
   };
 }
