@@ -1,4 +1,4 @@
-import type { Task } from '../../platform/index.js';
+import { Future, type Task, wait } from '../../platform/index.js';
 import { fingerprint, roundUp, validFrame } from './frame.js';
 import type { RowanReceiver } from './receiver.js';
 
@@ -41,6 +41,22 @@ export class RowanScanner {
    * where bytes[at, at+len) is the frame. Returns the number of frames visited.
    */
   *scan(visit: (bytes: Uint8Array, at: number, len: number, regionOffset: number) => void): Task<number> {
+    // One scan at a time (the digest thread and a promotion may both ask): a second caller waits
+    // for the running scan, then scans what landed since.
+    while (this.busy !== null) yield* wait(this.busy);
+    const done = new Future<void>();
+    this.busy = done;
+    try {
+      return yield* this.scanLocked(visit);
+    } finally {
+      this.busy = null;
+      done.resolve();
+    }
+  }
+
+  private busy: Future<void> | null = null;
+
+  private *scanLocked(visit: (bytes: Uint8Array, at: number, len: number, regionOffset: number) => void): Task<number> {
     const rx = this.rx;
     const B = rx.opts.bufferBytes;
     const stride = rx.opts.strideBytes;
