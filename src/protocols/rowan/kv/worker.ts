@@ -20,7 +20,7 @@ import type { ServerState } from './state.js';
  */
 export function* runWorker(st: ServerState, w: number, rep: Replicator): Task<void> {
   const p = st.p;
-  const rpc = new UdRpcServer(p, `rk.w${w}`, workerPort(w));
+  const rpc = new UdRpcServer(p, `rk.w${w}`, workerPort(w), { recvSlots: 64, slotBytes: 2048 });
   yield* rpc.start();
   const wrIds = { next: 1 };
 
