@@ -145,14 +145,13 @@ export function* monitor(r: Replica): Task<void> {
 
   let nextTick = rt.now() + tick;
   for (;;) {
-    const wait = nextTick - rt.now();
-    if (wait > 0) {
-      const raw = yield* box.receive(wait);
-      if (raw !== null) {
-        const m = decodeVote(raw);
-        if (m !== null && m.from !== r.me && r.cluster.servers.includes(m.from)) yield* onMessage(m);
-        continue;
-      }
+    // Always look at the mailbox (without blocking once the tick is due): a tick whose work takes
+    // longer than the tick period must not starve vote messages.
+    const raw = yield* box.receive(Math.max(0, nextTick - rt.now()));
+    if (raw !== null) {
+      const m = decodeVote(raw);
+      if (m !== null && m.from !== r.me && r.cluster.servers.includes(m.from)) yield* onMessage(m);
+      if (rt.now() < nextTick) continue;
     }
     nextTick = rt.now() + tick;
     yield* watchHeartbeat();

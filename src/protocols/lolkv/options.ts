@@ -8,7 +8,7 @@ import { s, type SchemaType } from '../../kv/schema.js';
 export const lolkvOptions = s.obj({
   threads: s.int({ min: 1, max: 64, default: 8, doc: 'Worker threads per server; each has its own QPs to every replica and its own UD port.' }),
   segments: s.int({ min: 4, max: 1 << 20, default: 64, doc: 'Segments in the segment area (same layout on every replica).' }),
-  segmentBytes: s.int({ min: 256, max: 1 << 26, default: 4096, doc: 'Bytes per segment (a multiple of 8).' }),
+  segmentBytes: s.int({ min: 128, max: 1 << 26, default: 4096, doc: 'Bytes per segment (a multiple of 8).' }),
   tableSlots: s.int({ min: 16, max: 1 << 26, default: 4096, doc: '8-byte slots of the lock-free linear-probing hash table.' }),
   incarnations: s.int({ min: 1, max: 1 << 22, default: 1024, doc: 'Atomic counters of the incarnation array (indexed by key hash).' }),
   heartbeatNs: s.int({ min: 1000, default: 10_000, doc: 'Leader: heartbeat WRITE interval.' }),

@@ -30,7 +30,8 @@ export class Segments {
   readonly reuseAt: Float64Array;
   /** Current segment of each allocating thread (-1: none). */
   private readonly current: Int32Array;
-  private cursor = 0;
+  /** Free segments, most recently freed last (a LIFO free list: freed segments are reused first). */
+  private freeList: number[] = [];
 
   constructor(
     readonly count: number,
@@ -45,6 +46,13 @@ export class Segments {
     this.gen = new Float64Array(count);
     this.reuseAt = new Float64Array(count);
     this.current = new Int32Array(threads).fill(-1);
+    this.rebuildFreeList();
+  }
+
+  /** After the states were set wholesale (state sync): every FREE segment, lowest index on top. */
+  rebuildFreeList(): void {
+    this.freeList = [];
+    for (let s = this.count - 1; s >= 0; s--) if (this.state[s] === FREE) this.freeList.push(s);
   }
 
   segOf(off: number): number {
@@ -76,17 +84,15 @@ export class Segments {
 
   private takeFree(now: number, reserved: boolean): number {
     let usable = 0;
-    let first = -1;
-    for (let k = 0; k < this.count; k++) {
-      const s = (this.cursor + k) % this.count;
-      if (this.state[s] !== FREE || this.reuseAt[s]! > now) continue;
+    let pick = -1;
+    for (let k = this.freeList.length - 1; k >= 0; k--) {
+      if (this.reuseAt[this.freeList[k]!]! > now) continue;
       usable++;
-      if (first < 0) first = s;
+      if (pick < 0) pick = k;
       if (usable > this.reserve) break;
     }
-    if (first < 0 || (!reserved && usable <= this.reserve)) return -1;
-    this.cursor = (first + 1) % this.count;
-    return first;
+    if (pick < 0 || (!reserved && usable <= this.reserve)) return -1;
+    return this.freeList.splice(pick, 1)[0]!;
   }
 
   addLive(off: number, size: number): void {
@@ -114,6 +120,7 @@ export class Segments {
     this.state[s] = FREE;
     this.tail[s] = 0;
     this.reuseAt[s] = reuseAt;
+    this.freeList.push(s);
   }
 
   /** Segments with data (the part a catch-up copies): [segment, used bytes]. */

@@ -103,6 +103,7 @@ export function* syncState(lt: LeaderTerm, sources: FollowerState[], env: SyncEn
     seg.gen[s] = Math.max(seg.gen[s]!, a.obj.gen);
   }
   for (let s = 0; s < seg.count; s++) seg.state[s] = seg.tail[s]! > 0 ? SEALED : FREE;
+  seg.rebuildFreeList();
   const entries: { hash: number; ptr: number }[] = [];
   for (const a of newest.values()) {
     seg.addLive(a.off, a.obj.size);
