@@ -1,3 +1,4 @@
+import { runLolkvBench } from '../../sim/bench/lolkv.js';
 import { runSimCore } from '../../sim/bench/sim-core.js';
 import { benchChecker } from '../../src/check/bench.js';
 import { EXIT, InputError } from '../errors.js';
@@ -7,7 +8,9 @@ import { type Io, fmtInt, wallMs } from '../io.js';
 export const BENCH_HELP = `kvlab bench <name> [--json] [--runs N]
   sim-core   simulated events per wall second on one core, 1,000 coroutines doing fabric operations
   checker    linearizability checker on a 10,000-op, 8-process, 100-key history
-Each bench runs once to warm up, then --runs times (default 5), and reports the median.`;
+  lolkv      LoLKV vs the Mu-style baseline: YCSB-A, uniform, 3 replicas, 8 threads, 32 clients
+             (simulated throughput, ratio, p50/p99) and simulated client ops per wall second
+Each bench runs once to warm up, then --runs times (default 5; lolkv: 3), and reports the median.`;
 
 type Bench = (runs: number) => Record<string, unknown>;
 
@@ -18,6 +21,12 @@ function median(xs: number[]): number {
 
 function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
+}
+
+/** CPU milliseconds of this process (user + system). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 const BENCHES: Record<string, Bench> = {
@@ -45,7 +54,10 @@ const BENCHES: Record<string, Bench> = {
     const rs = Array.from({ length: runs }, () => benchChecker({ clock: wallMs }));
     return { bench: 'checker', ...rs[0], wallMs: median(rs.map((r) => r.wallMs)), wallMsRuns: rs.map((r) => r.wallMs), peakRssBytes: peakRssBytes() };
   },
+  lolkv: (runs) => ({ ...runLolkvBench({ clock: wallMs, cpuClock: cpuMs, runs }), peakRssBytes: peakRssBytes() }),
 };
+
+const DEFAULT_RUNS: Record<string, number> = { lolkv: 3 };
 
 export async function benchCommand(args: string[], io: Io): Promise<number> {
   const p = parseFlags(args, { json: 'bool', runs: 'int', help: 'bool' });
@@ -56,7 +68,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
   const [name] = positionals(p, ['name']);
   const bench = BENCHES[name!];
   if (bench === undefined) throw new InputError('argv', name!, `unknown bench (known: ${Object.keys(BENCHES).join(', ')})`);
-  const runs = flagInt(p, 'runs', 5, 1, 1000);
+  const runs = flagInt(p, 'runs', DEFAULT_RUNS[name!] ?? 5, 1, 1000);
   const r = bench(runs);
   if (flagBool(p, 'json')) io.stdout(JSON.stringify(r));
   else for (const [k, v] of Object.entries(r)) io.stdout(`${k.padEnd(22)} ${typeof v === 'number' ? fmtInt(v) : JSON.stringify(v)}`);
