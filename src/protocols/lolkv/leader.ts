@@ -125,7 +125,8 @@ export class LeaderTerm implements LeaderRun {
       if (!this.live) return;
       let sources: FollowerState[] = [];
       if (!this.cfg.skipStateSync) {
-        sources = this.followers.filter((fs) => fs.full && fs.ctrl !== null && !fs.failure.done).slice(0, r.followerQuorum);
+        // Every follower already fenced for this term (at least a quorum): more sources only add information.
+        sources = this.followers.filter((fs) => fs.full && fs.ctrl !== null && !fs.failure.done);
         if (sources.length < r.followerQuorum) {
           yield* rt.sleep(poll);
           continue;
