@@ -4,7 +4,7 @@ import type { ServerState } from './state.js';
 
 /**
  * The cleaner (RAMCloud-style): when fewer than `gcFreeSegments` primary-log segments are free, it
- * picks the sealed segment with the fewest live bytes (objects an index still points at), copies
+ * picks a sealed segment by RAMCloud's cost-benefit policy (few live bytes, old), copies
  * each live object into its own segment (same version; the backups already hold it), swings the
  * index to the copy unless a newer version replaced it meanwhile, and frees the segment — reusable
  * only after `gcGraceNs`, so a GET that read an old pointer still finds its object intact.
@@ -15,19 +15,26 @@ export function* runCleaner(st: ServerState, owner: number): Task<void> {
   for (;;) {
     yield* p.rt.sleep(st.opts.gcIntervalNs);
     if (log.freeCount >= st.opts.gcFreeSegments) continue;
+    // RAMCloud's cost-benefit policy: clean the segment maximizing (1 - u) · age / (1 + u), u its
+    // live fraction, age in segment generations.
     let best = -1;
-    let bestLive = Infinity;
+    let bestLive = 0;
+    let bestScore = -1;
     for (const seg of log.sealed()) {
       let live = 0;
       yield* log.frames(seg, (bytes, at, len, off) => {
         if (isLive(bytes, at, len, off)) live += len;
       });
-      if (live < bestLive) {
-        bestLive = live;
+      const u = live / log.segBytes;
+      if (u > 0.9) continue;
+      const score = ((1 - u) * (log.newestGen - log.gen[seg]! + 1)) / (1 + u);
+      if (score > bestScore) {
+        bestScore = score;
         best = seg;
+        bestLive = live;
       }
     }
-    if (best < 0 || bestLive > log.segBytes * 0.9) continue;
+    if (best < 0) continue;
     const moves: { bytes: Uint8Array; off: number; len: number }[] = [];
     if (!st.opts.unsafe.cleanReferenced) {
       yield* log.frames(best, (bytes, at, len, off) => {

@@ -11,7 +11,7 @@ export const rowanKvOptions = s.obj({
   shards: s.int({ min: 1, max: 1024, default: 12, doc: 'Shards (key → shard by hash).' }),
   replicas: s.int({ min: 1, max: 8, default: 3, doc: 'Replication factor: a primary and replicas-1 backups per shard.' }),
   workers: s.int({ min: 1, max: 64, default: 2, doc: 'Worker threads per server; each has its own UD port, RDMA resources and primary log segment.' }),
-  segmentBytes: s.int({ min: 4096, max: 1 << 26, default: 32 << 10, doc: 'Primary-log segment size.' }),
+  segmentBytes: s.int({ min: 1024, max: 1 << 26, default: 32 << 10, doc: 'Primary-log segment size.' }),
   segments: s.int({ min: 4, max: 1 << 16, default: 32, doc: 'Primary-log segments per server.' }),
   backupBuffers: s.int({ min: 4, max: 1 << 16, default: 64, doc: 'Rowan receive buffers (the backup log ring).' }),
   backupBufferBytes: s.int({ min: 4096, max: 1 << 26, default: 64 << 10, doc: 'Bytes per Rowan receive buffer (multi-packet, 64-byte stride).' }),

@@ -70,6 +70,11 @@ export class PrimaryLog {
     this.nextGen = maxGen + 1;
   }
 
+  /** The newest generation handed out. */
+  get newestGen(): number {
+    return this.nextGen - 1;
+  }
+
   get freeCount(): number {
     return this.free.length + this.graced.length;
   }
