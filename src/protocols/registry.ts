@@ -3,6 +3,7 @@ import { registerProtocol } from './register/index.js';
 import { lolkvProtocol } from './lolkv/index.js';
 import { muProtocol } from './baselines/mu/index.js';
 import { rowanKvProtocol } from './rowan/kv/index.js';
+import { rowanKvBatchProtocol, rowanKvRpcProtocol, rowanKvWriteProtocol } from './baselines/index.js';
 
 /** Every protocol a scenario may name. */
 export const PROTOCOLS: Record<string, ProtocolModule<any>> = {
@@ -10,6 +11,9 @@ export const PROTOCOLS: Record<string, ProtocolModule<any>> = {
   [lolkvProtocol.name]: lolkvProtocol,
   [muProtocol.name]: muProtocol,
   [rowanKvProtocol.name]: rowanKvProtocol,
+  [rowanKvRpcProtocol.name]: rowanKvRpcProtocol,
+  [rowanKvWriteProtocol.name]: rowanKvWriteProtocol,
+  [rowanKvBatchProtocol.name]: rowanKvBatchProtocol,
 };
 
 export function protocolNames(): string[] {
