@@ -211,3 +211,43 @@ export function benchRowanDlwa(opts: RowanDlwaOptions): RowanDlwaResult {
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
+
+export interface SensitivityRow {
+  change: string;
+  writeDlwa: number;
+  rowanDlwa: number;
+  writeMops: number;
+  rowanMops: number;
+  ratio: number;
+}
+
+/**
+ * How the headline point (144 streams of 128 B, 18 local writers) depends on the device model:
+ * write-combining capacity, XPLine size, DIMM count / interleaving, media bandwidth, and the local
+ * writers. One parameter changed at a time from OPTANE_PRESET.
+ */
+export function benchRowanDlwaSensitivity(opts: { clock: () => number; streams?: number; size?: number; seed?: number }): { rows: SensitivityRow[]; wallMs: number } {
+  const t0 = opts.clock();
+  const streams = opts.streams ?? 144;
+  const size = opts.size ?? 128;
+  const base = { localWriters: 18, senderNodes: 8, warmupNs: 100_000, measureNs: 200_000, seed: opts.seed ?? 1, pm: { ...OPTANE_PRESET } };
+  const variants: [string, Partial<typeof base>][] = [
+    ['preset (3 DIMMs, 256 B XPLine, 64 lines WC/DIMM, 2 GB/s/DIMM, 4 KiB interleave)', {}],
+    ['WC 32 lines/DIMM', { pm: { ...OPTANE_PRESET, wcLinesPerDimm: 32 } }],
+    ['WC 128 lines/DIMM', { pm: { ...OPTANE_PRESET, wcLinesPerDimm: 128 } }],
+    ['XPLine 512 B', { pm: { ...OPTANE_PRESET, xplineBytes: 512 } }],
+    ['1 DIMM', { pm: { ...OPTANE_PRESET, dimms: 1 } }],
+    ['6 DIMMs', { pm: { ...OPTANE_PRESET, dimms: 6 } }],
+    ['interleave 256 B', { pm: { ...OPTANE_PRESET, interleaveBytes: 256 } }],
+    ['media 1 GB/s/DIMM', { pm: { ...OPTANE_PRESET, mediaWriteBytesPerNs: 1 } }],
+    ['media 4 GB/s/DIMM', { pm: { ...OPTANE_PRESET, mediaWriteBytesPerNs: 4 } }],
+    ['no local writers', { localWriters: 0 }],
+  ];
+  const rows: SensitivityRow[] = variants.map(([change, v]) => {
+    const o = { ...base, ...v };
+    const w = runDlwaPoint('write', streams, size, o);
+    const r = runDlwaPoint('rowan', streams, size, o);
+    return { change, writeDlwa: round(w.dlwa), rowanDlwa: round(r.dlwa), writeMops: round(w.mops), rowanMops: round(r.mops), ratio: round(r.mops / w.mops) };
+  });
+  return { rows, wallMs: Math.round(opts.clock() - t0) };
+}

@@ -11,7 +11,8 @@ import { OPTANE_PRESET } from '../pm-device.js';
 
 /**
  * Rowan-KV against its replication baselines (seed 001, "Performance of Rowan-KV"): 6 servers
- * (24 worker threads each, 96 shards → 48 per server with replication factor 3), 8 client
+ * (24 worker threads each — and, for RPC replication, 24 backup RPC threads — 96 shards → 48 per
+ * server with replication factor 3), 8 client
  * machines, 50 % PUT / 50 % GET, ZippyDB-like value sizes (mean 90.8 B), uniform keys, DDIO off
  * with read-after-write flushes, Optane preset. For each replication mode the offered load is
  * varied by the number of closed-loop client threads; each point reports throughput, median and
@@ -66,7 +67,7 @@ export function runKvPoint(mode: Mode, threadsPerClient: number, o: { warmupNs: 
   const clients = 8;
   const proto = makeRowanKv('rowankv-bench', 'bench', mode);
   const opts = proto.options.parse(
-    { replication: mode, shards: 96, replicas: 3, workers: 24, segmentBytes: 64 << 10, segments: 48, backupBuffers: 64, backupBufferBytes: 64 << 10, postBatch: 4, gcFreeSegments: 1, opDeadlineNs: 50_000_000, attemptTimeoutNs: 2_000_000 },
+    { replication: mode, shards: 96, replicas: 3, workers: 24, segmentBytes: 64 << 10, segments: 48, backupBuffers: 64, backupBufferBytes: 64 << 10, postBatch: 4, gcFreeSegments: 1, rpcThreads: 24, opDeadlineNs: 50_000_000, attemptTimeoutNs: 2_000_000 },
     'bench',
   );
   const cluster = new SimCluster({ servers, clients, network: NETWORK_100G, pm: OPTANE_PRESET, memoryCosts: DEFAULT_MEMORY_COSTS, ddio: false, crashPolicy: 'tear' }, o.seed);
@@ -132,8 +133,8 @@ export function runKvPoint(mode: Mode, threadsPerClient: number, o: { warmupNs: 
 
 export function benchRowanKv(opts: RowanKvBenchOptions): RowanKvBenchResult {
   const t0 = opts.clock();
-  const o = { warmupNs: opts.warmupNs ?? 100_000, measureNs: opts.measureNs ?? 300_000, keys: opts.keys ?? 20_000, seed: opts.seed ?? 1 };
-  const tpc = opts.threadsPerClient ?? [1, 4, 8, 16];
+  const o = { warmupNs: opts.warmupNs ?? 100_000, measureNs: opts.measureNs ?? 200_000, keys: opts.keys ?? 20_000, seed: opts.seed ?? 1 };
+  const tpc = opts.threadsPerClient ?? [1, 4, 12, 32];
   const modes = opts.modes ?? MODES;
   const curves = {} as Record<Mode, KvPoint[]>;
   for (const m of modes) curves[m] = tpc.map((t) => runKvPoint(m, t, o));
@@ -156,7 +157,7 @@ export function benchRowanKv(opts: RowanKvBenchOptions): RowanKvBenchResult {
     dlwa,
     peakMops,
     curves,
-    params: { servers: 6, clientMachines: 8, workersPerServer: 24, shards: 96, replicas: 3, putFraction: 0.5, valueSize: 'zippydb (mean 90.8 B)', keys: o.keys, distribution: 'uniform', ddio: false, flush: 'read', network: '100g', pm: OPTANE_PRESET, warmupNs: o.warmupNs, measureNs: o.measureNs, threadsPerClient: tpc },
+    params: { servers: 6, clientMachines: 8, workersPerServer: 24, rpcThreadsPerServer: 24, shards: 96, replicas: 3, putFraction: 0.5, valueSize: 'zippydb (mean 90.8 B)', keys: o.keys, distribution: 'uniform', ddio: false, flush: 'read', network: '100g', pm: OPTANE_PRESET, warmupNs: o.warmupNs, measureNs: o.measureNs, threadsPerClient: tpc },
     wallMs: Math.round(opts.clock() - t0),
   };
 }
