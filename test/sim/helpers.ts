@@ -184,3 +184,9 @@ export function* collect(cq: import('../../src/platform/index.js').CompletionQue
   }
   return out;
 }
+
+/** Property-test run counts, scaled by KVLAB_PROP_SCALE (e.g. 10 for a long soak). */
+export function runs(n: number): number {
+  const s = Number(process.env['KVLAB_PROP_SCALE'] ?? '1');
+  return Math.max(1, Math.round(n * (Number.isFinite(s) && s > 0 ? s : 1)));
+}

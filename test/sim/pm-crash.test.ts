@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/platform/index.js';
-import { Access, at, makeCluster, mem, plat, runOk, spawn, tryConnectPair, word } from './helpers.js';
+import { Access, at, makeCluster, mem, plat, runOk, runs, spawn, tryConnectPair, word } from './helpers.js';
 
 const WORDS = 128;
 const BYTES = WORDS * 8;
@@ -127,7 +127,7 @@ describe('PM crash: persisted words survive (property)', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 
@@ -247,7 +247,7 @@ describe('PM crash: no value out of thin air (property)', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 });
@@ -317,7 +317,7 @@ describe('PM crash: remote persistence with DDIO off (property)', () => {
           }
         },
       ),
-      { numRuns: 120 },
+      { numRuns: runs(120) },
     );
   });
 });

@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Completion, QueuePair } from '../../src/platform/index.js';
 import type { LatencyDist } from '../../sim/network.js';
-import { Access, makeCluster, mem, type NicWriteRecord, pattern, plat, readWord, recordNicWrites, runOk, spawn, watchSchedule, word } from './helpers.js';
+import { Access, makeCluster, mem, type NicWriteRecord, pattern, plat, readWord, recordNicWrites, runOk, runs, spawn, watchSchedule, word } from './helpers.js';
 
 type OpSpec = { kind: 'write' | 'send'; size: number };
 
@@ -255,7 +255,7 @@ describe('RC in-order exactly-once delivery (property)', () => {
       fc.property(scenarioArb, (s) => {
         runScenario(s);
       }),
-      { numRuns: 120 },
+      { numRuns: runs(120) },
     );
   });
 
@@ -271,7 +271,7 @@ describe('RC in-order exactly-once delivery (property)', () => {
           runScenario({ seed, latency: { kind: 'uniform', minNs: 500, maxNs: 2500 }, bandwidthGbps: 100, ddio: false, pm: true, qps: [{ ops, window, gapNs: 0 }] });
         },
       ),
-      { numRuns: 60 },
+      { numRuns: runs(60) },
     );
   });
 });
