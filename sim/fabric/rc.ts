@@ -523,6 +523,11 @@ export class SimQp implements QueuePair {
     const at = taken.at;
     const accepted = at.mem.nicWrite(at.offset, w.data!, sim.now);
     this.recvCompletion(at.wrId, 'success', w.length, at.bufOffset, at.bufferDone);
+    if (this.state === 'error') {
+      // Its receive completion overran the CQ: the QP is in error and answers no more; the sender times out.
+      w.qp.complete(w, 'retry-exceeded', Math.max(sim.now, w.postedAtNs + this.world.params.rcRetryTimeoutNs));
+      return;
+    }
     this.ack(w, Math.max(accepted, sim.now));
   }
 
