@@ -160,6 +160,29 @@ describe('completion queues', () => {
     expect(got.map((x) => x.wrId)).toEqual([6, 7, 8, 9]);
   });
 
+  it("an SRQ's ordinary CQ that overruns puts the QPs bound to the SRQ into error", () => {
+    const c = makeCluster({ network: NET });
+    const target = plat(c, 1);
+    const rbuf = target.memory.dram('rbuf', 4096);
+    const rcq = target.fabric.createCq({ capacity: 2 });
+    const srq = target.fabric.createSrq({ capacity: 16, cq: rcq });
+    let peerState = '';
+    let comps: Completion[] = [];
+    spawn(c, 1, 'poster', function* () {
+      for (let i = 0; i < 8; i++) yield* srq.postRecv({ mem: rbuf, offset: i * 256, length: 256 }, i);
+    });
+    spawn(c, 0, 't', function* () {
+      const p = yield* connectPair(c, 0, 1, { srq });
+      for (let i = 0; i < 4; i++) yield* p.qp.send(new Uint8Array(16), { wrId: i });
+      comps = yield* collect(p.cq, 4, 1_000_000);
+      peerState = p.peerQp.state;
+    });
+    runOk(c);
+    expect(peerState).toBe('error');
+    expect(comps.slice(0, 2).map((x) => x.status)).toEqual(['success', 'success']);
+    expect(comps.slice(2).every((x) => x.status !== 'success')).toBe(true);
+  });
+
   it('next(timeout) on an idle CQ does not accumulate waiters', () => {
     const c = makeCluster({ network: NET });
     const cq = plat(c, 0).fabric.createCq({ capacity: 4 });
