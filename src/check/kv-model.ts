@@ -40,21 +40,76 @@ export function kvModel(init: KvState): Model<KvState, KvInput, KvOutput> {
     },
     equal: (a, b) => a === b,
     hash: hashState,
-    describe(input, output) {
+    describe,
+    describeState: show,
+  };
+}
+
+/**
+ * A value no operation can ever observe again: it is not a prefix of any value read or expected
+ * (by a get or a cas) in the history searched, and neither is anything appends can make of it.
+ * All such values behave alike until a put or cas replaces them — every get and cas on them
+ * fails, appends keep them unobservable — so the search state merges them into this one marker.
+ * Without the merge, every order of concurrent appends yields a distinct string, and a failing
+ * search must try them all (factorial in the concurrency).
+ */
+export const UNOBSERVABLE: unique symbol = Symbol('unobservable');
+export type KvSearchState = KvState | typeof UNOBSERVABLE;
+
+/**
+ * kvModel for the search: the same transitions, with every unobservable value merged into
+ * UNOBSERVABLE. `observed`: every non-null value some get read or some cas expected. Exact (a
+ * bisimulation): it changes only how fast the search runs, never its answer.
+ */
+export function kvSearchModel(init: KvState, observed: ReadonlySet<string>): Model<KvSearchState, KvInput, KvOutput> {
+  const sorted = [...observed].sort();
+  /** Whether some observed value starts with s: the first observed value ≥ s is the witness if any is. */
+  const live = (s: string): boolean => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]! < s) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < sorted.length && sorted[lo]!.startsWith(s);
+  };
+  const merge = (s: string): KvSearchState => (live(s) ? s : UNOBSERVABLE);
+  return {
+    init: () => (init === null ? null : merge(init)),
+    step(state, input, output) {
       switch (input.f) {
         case 'get':
-          return output === undefined ? 'get → ?' : `get → ${show(output)}`;
+          return [output === undefined || output === state, state];
         case 'put':
+          return [true, merge(input.value as string)];
         case 'append':
-          return `${input.f} ${show(input.value as string)}`;
+          return [true, state === UNOBSERVABLE ? state : merge((state ?? '') + (input.value as string))];
         case 'cas': {
           const [expected, next] = input.value as [string | null, string];
-          return `cas ${show(expected)} → ${show(next)}`;
+          return state === expected ? [true, merge(next)] : [false, state];
         }
       }
     },
-    describeState: show,
+    equal: (a, b) => a === b,
+    hash: (s) => (s === UNOBSERVABLE ? 0x2545f491 : hashState(s)),
+    describe,
+    describeState: (s) => (s === UNOBSERVABLE ? '(unobservable)' : show(s)),
   };
+}
+
+function describe(input: KvInput, output: KvOutput): string {
+  switch (input.f) {
+    case 'get':
+      return output === undefined ? 'get → ?' : `get → ${show(output)}`;
+    case 'put':
+    case 'append':
+      return `${input.f} ${show(input.value as string)}`;
+    case 'cas': {
+      const [expected, next] = input.value as [string | null, string];
+      return `cas ${show(expected)} → ${show(next)}`;
+    }
+  }
 }
 
 export function show(v: KvState): string {

@@ -1,8 +1,8 @@
 import type { History } from './history.js';
-import { kvModel, type KvInput, type KvOutput, type KvState } from './kv-model.js';
+import { kvModel, kvSearchModel, type KvInput, type KvOutput, type KvState } from './kv-model.js';
 import { minimizeFailing } from './minimize.js';
 import { toOps, type Op } from './ops.js';
-import { readersOf } from './reads-from.js';
+import { isUnobservedWrite, observedValues, readersOf } from './reads-from.js';
 import { searchLinearization, type SearchOp } from './search.js';
 
 /**
@@ -134,14 +134,29 @@ function constrains(op: Op): boolean {
   return true;
 }
 
-function search(init: KvState, ops: readonly Op[]) {
-  const searchOps: SearchOp<KvInput, KvOutput>[] = ops.map((op) => ({
+function search(init: KvState, all: readonly Op[]) {
+  // Unknown-outcome writes nobody observed cannot matter (reads-from.ts): leave them out.
+  const seen = observedValues(all);
+  const hasAppends = all.some((op) => op.f === 'append');
+  const kept: Op[] = [];
+  const keptIndex: number[] = [];
+  all.forEach((op, i) => {
+    if (op.end !== Infinity || op.f === 'get' || !isUnobservedWrite(op, seen, hasAppends)) {
+      kept.push(op);
+      keptIndex.push(i);
+    }
+  });
+  const searchOps: SearchOp<KvInput, KvOutput>[] = kept.map((op) => ({
     input: { f: op.f, value: op.input },
     output: op.output,
     start: op.start,
     end: op.end,
   }));
-  return searchLinearization(kvModel(init), searchOps);
+  // The readers of a value are the only ops that can observe the write of it — including reads of
+  // a value equal to the initial one, which the write may have produced.
+  const observers = kept.some((op) => op.end === Infinity) ? readersOf(undefined, kept, hasAppends) : undefined;
+  const result = searchLinearization(kvSearchModel(init, seen), searchOps, observers ? { observers } : {});
+  return { linearizable: result.linearizable, order: result.order.map((k) => keptIndex[k]!) };
 }
 
 function steps(init: KvState, ops: readonly Op[], order: readonly number[]): LinearizationStep[] {

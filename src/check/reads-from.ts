@@ -13,11 +13,12 @@ import type { Op } from './ops.js';
  * write could produce has no writers, so the observer stands alone (a read of a value never
  * written). Over-approximating writers (non-unique values) only keeps a few more operations.
  *
- * Returns, per op index, the indices of the ops that depend on it (its readers). `hasAppends`
+ * Returns, per op index, the indices of the ops that depend on it (its readers). `init`
+ * undefined: no value is exempt — the plain "could observe" relation the search uses. `hasAppends`
  * says whether the key's whole history has appends (enabling the prefix rule); pass the same
  * value for every subset of one key so that the relation does not change while shrinking.
  */
-export function readersOf(init: KvState, ops: readonly Op[], hasAppends: boolean): number[][] {
+export function readersOf(init: KvState | undefined, ops: readonly Op[], hasAppends: boolean): number[][] {
   const readers: number[][] = ops.map(() => []);
   const exact = new Map<string, number[]>();
   ops.forEach((op, i) => {
@@ -54,4 +55,35 @@ function observed(op: Op): string | null {
   if (op.f === 'get') return op.output ?? null;
   if (op.f === 'cas') return (op.input as [string | null, string])[0];
   return null;
+}
+
+/**
+ * Whether an info (or pending) write can be dropped from the search: nothing observes what it
+ * wrote. Such a write, if it took effect, changed the value only until the next write replaced
+ * it, and no operation looked in between (a look would have observed its value); so some
+ * linearization includes it iff some linearization leaves it out — and it is optional. Dropping
+ * these is what keeps histories with many unknown-outcome writes from blowing the search up
+ * (every optional op doubles the configurations it may explore).
+ *
+ * `observed`: every get result and cas expectation in the set. On a set with appends a value is
+ * observed through any value that contains it (append) or starts with it (put, cas).
+ */
+export function isUnobservedWrite(op: Op, observedValues: ReadonlySet<string>, hasAppends: boolean): boolean {
+  const x = written(op);
+  if (x === null) return false;
+  if (!hasAppends) return !observedValues.has(x);
+  for (const v of observedValues) {
+    if (op.f === 'append' ? v.includes(x) : v.startsWith(x)) return false;
+  }
+  return true;
+}
+
+/** The values a set of ops observes: get results (non-null) and cas expectations. */
+export function observedValues(ops: readonly Op[]): Set<string> {
+  const out = new Set<string>();
+  for (const op of ops) {
+    const v = observed(op);
+    if (v !== null) out.add(v);
+  }
+  return out;
 }

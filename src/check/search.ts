@@ -36,7 +36,22 @@ export interface SearchResult {
 const NIL = -1;
 const HEAD = 0;
 
-export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonly SearchOp<I, O>[]): SearchResult {
+export interface SearchOptions {
+  /**
+   * Per op, the ops that could observe its effect. An optional op (end = +Infinity) whose
+   * observers are all linearized already is not tried: taking effect then would change nothing
+   * anyone sees, so "never" covers that branch. Without this, every lingering unknown-outcome
+   * op doubles the configurations a failing search must exhaust. Omitted: every op is tried.
+   */
+  observers?: readonly (readonly number[])[];
+}
+
+export function searchLinearization<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly SearchOp<I, O>[],
+  options: SearchOptions = {},
+): SearchResult {
+  const observers = options.observers;
   // Entry 0 is the list head; then, per op, a call entry and (if end is finite) a return entry.
   const entries: { time: number; isCall: boolean; op: number }[] = [];
   ops.forEach((o, i) => {
@@ -132,6 +147,10 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
     const op = entryOp[e]!;
     if (isCall[e]) {
       const o = ops[op]!;
+      if (observers && o.end === Infinity && observers[op]!.every(has)) {
+        e = next[e]!;
+        continue;
+      }
       const [ok, after] = model.step(state, o.input, o.output);
       if (ok) {
         bits[op >>> 5] |= 1 << (op & 31);
