@@ -117,7 +117,7 @@ function invokeInput(e: HistoryEvent, i: number): Op['input'] {
       return null;
     case 'put':
     case 'append':
-      if (typeof e.value !== 'string') throw new HistoryError(i, 'value', `must be a string for a ${e.f} invoke`);
+      if (typeof e.value !== 'string') throw new HistoryError(i, 'value', `must be a string (the value to ${e.f})`);
       return e.value;
     case 'cas':
       if (!isCasValue(e.value)) throw new HistoryError(i, 'value', 'must be a 2-array [expected: string|null, new: string]');
