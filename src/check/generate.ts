@@ -25,6 +25,11 @@ export interface GenerateOptions {
   init?: string | null;
   /** Give every event a `time` (non-decreasing, with ties). */
   timed?: boolean;
+  /**
+   * End with a final-read phase, as after faults heal: info operations that have not taken effect
+   * by then never will, and one process reads every key once, sequentially.
+   */
+  finalReads?: boolean;
 }
 
 type Phase = 'idle' | 'invoked' | 'done';
@@ -138,6 +143,14 @@ export function generateHistory(opts: GenerateOptions, random: () => number): Hi
         running[p] = null;
         break;
       }
+    }
+  }
+  if (opts.finalReads) {
+    const reader = opts.processes;
+    for (let k = 0; k < opts.keys; k++) {
+      const key = `k${k}`;
+      emit({ process: reader, type: 'invoke', f: 'get', key, value: null });
+      emit({ process: reader, type: 'ok', f: 'get', key, value: read(key) });
     }
   }
   return { init, events };
