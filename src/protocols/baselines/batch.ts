@@ -130,6 +130,11 @@ class BatchReplicator implements Replicator {
     private readonly hub: BatchHub,
   ) {}
 
+  *warm(target: number): Task<void> {
+    yield 0;
+    this.hub.of(target);
+  }
+
   *post(target: number, frame: Uint8Array, wrId: number): Task<boolean> {
     yield 0;
     this.hub.of(target).add({ frame: frame.slice(), done: (ok) => this.done.push({ wrId, ok }) });

@@ -70,15 +70,25 @@ export class RpcReplicator implements Replicator {
     this.replies = p.memory.dram(`rk.rpc.replies.${owner}`, servers * REPLY_SLOTS * 64);
   }
 
-  *post(target: number, frame: Uint8Array, wrId: number): Task<boolean> {
+  *warm(target: number): Task<void> {
+    yield* this.link(target);
+  }
+
+  private *link(target: number): Task<QueuePair | null> {
     let qp = this.qps[target] ?? null;
     if (qp === null || qp.state !== 'ready') {
       const conn = yield* this.p.fabric.connect(target, RPC_SERVICE, { cq: this.cq, recvCapacity: REPLY_SLOTS }, 200_000);
-      if (conn === null) return false;
+      if (conn === null) return null;
       qp = conn.qp;
       this.qps[target] = qp;
       for (let i = 0; i < REPLY_SLOTS; i++) yield* qp.postRecv({ mem: this.replies, offset: (target * REPLY_SLOTS + i) * 64, length: 64 }, target * REPLY_SLOTS + i);
     }
+    return qp;
+  }
+
+  *post(target: number, frame: Uint8Array, wrId: number): Task<boolean> {
+    const qp = yield* this.link(target);
+    if (qp === null) return false;
     const msg = new Uint8Array(8 + frame.length);
     new DataView(msg.buffer).setFloat64(0, wrId, true);
     msg.set(frame, 8);

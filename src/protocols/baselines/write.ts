@@ -59,6 +59,10 @@ export class WriteReplicator implements Replicator {
     return nl;
   }
 
+  *warm(target: number): Task<void> {
+    yield* this.link(target);
+  }
+
   *post(target: number, frame: Uint8Array, wrId: number): Task<boolean> {
     const l = yield* this.link(target);
     if (l === null) return false;

@@ -11,6 +11,8 @@ export interface Replicator {
   post(target: number, frame: Uint8Array, wrId: number): Task<boolean>;
   /** The next completion, or null after `timeoutNs`. */
   next(timeoutNs: number): Task<{ wrId: number; ok: boolean } | null>;
+  /** Connects to `target` ahead of the first write (at boot: no connection setup on the first PUT). */
+  warm(target: number): Task<void>;
 }
 
 export type ReplicatorFactory = (p: Platform, owner: number) => Replicator;
@@ -37,19 +39,29 @@ export class RowanReplicator implements Replicator {
     this.scratch = p.memory.dram(`rk.scratch.${owner}`, 8 * servers);
   }
 
-  *post(target: number, frame: Uint8Array, wrId: number): Task<boolean> {
+  *warm(target: number): Task<void> {
+    yield* this.ensure(target);
+  }
+
+  private *ensure(target: number): Task<RowanSender | null> {
     let s = this.senders[target] ?? null;
     if (s === null || !s.ready) {
-      if (this.p.rt.now() < this.retryAt[target]!) return false;
+      if (this.p.rt.now() < this.retryAt[target]!) return null;
       if (s === null) {
         s = new RowanSender(this.p, target, ROWAN_SERVICE, this.cq, this.opts.flush, { mem: this.scratch, offset: 8 * target, length: 8 }, this.p.rt.nodeId * 256 + this.owner);
         this.senders[target] = s;
       }
       if (!(yield* s.connect(CONNECT_TIMEOUT_NS))) {
         this.retryAt[target] = this.p.rt.now() + RECONNECT_BACKOFF_NS;
-        return false;
+        return null;
       }
     }
+    return s;
+  }
+
+  *post(target: number, frame: Uint8Array, wrId: number): Task<boolean> {
+    const s = yield* this.ensure(target);
+    if (s === null) return false;
     yield* s.write(frame, wrId);
     return true;
   }

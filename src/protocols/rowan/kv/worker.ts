@@ -23,6 +23,8 @@ export function* runWorker(st: ServerState, w: number, rep: Replicator): Task<vo
   const rpc = new UdRpcServer(p, `rk.w${w}`, workerPort(w), { recvSlots: 64, slotBytes: 2048 });
   yield* rpc.start();
   const wrIds = { next: 1 };
+  // Connect to every other server up front (as a deployment would at startup).
+  for (const n of st.cluster.servers) if (n !== st.me) yield* rep.warm(n);
 
   function refuse(s: number): Uint8Array {
     return encodeReply(st.isPrimary(s) ? ST_RETRY : ST_NOT_PRIMARY, null);
