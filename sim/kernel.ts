@@ -94,7 +94,7 @@ export class Sim {
   }
 
   schedule(t: number, code: number, id: number, fn: EventFn, arg?: unknown): void {
-    if (!(t >= this.now)) throw new Error(`event scheduled in the past: ${t} < ${this.now}`);
+    if (!(t >= this.now) || !Number.isInteger(t)) throw new Error(`event scheduled at ${t} (now ${this.now}): times are whole ns, never in the past`);
     const seq = this.seq++;
     if (t === this.now) {
       if (this.fLen === this.fCap) this.growFifo();

@@ -13,8 +13,10 @@ export class SimNode implements ThreadOwner, MemoryEnv {
   epoch = 0;
   bootCount = 0;
   alive = true;
-  /** When the node last crashed (for NIC transfers cut off mid-flight). */
+  /** When the node last crashed. */
   crashedAtNs = -1;
+  /** crashTimes[e]: when epoch e ended in a crash (NIC transfers of that boot stop there). */
+  private readonly crashTimes: number[] = [];
   readonly memory: SimMemoryProvider;
   readonly rng: SeededRng;
   /** Set by the cluster: the platform of the current boot. */
@@ -39,9 +41,18 @@ export class SimNode implements ThreadOwner, MemoryEnv {
   crash(policy: CrashPolicy): void {
     if (!this.alive) return;
     this.alive = false;
+    this.crashTimes[this.epoch] = this.sim.now;
     this.epoch++;
     this.crashedAtNs = this.sim.now;
     this.memory.crash(policy, this.sim.rng(`node${this.nodeId}/crash${this.bootCount}`));
+  }
+
+  /**
+   * When boot epoch `epoch` ended in a crash, or -1 if it has not. A transfer started by that boot
+   * stops at this time, even if the node has restarted (and crashed again) since.
+   */
+  crashTimeOfEpoch(epoch: number): number {
+    return this.crashTimes[epoch] ?? -1;
   }
 
   /** Starts a new incarnation. */
@@ -60,6 +71,9 @@ export class SimNode implements ThreadOwner, MemoryEnv {
 
 /** The Runtime of one boot of a node. */
 export class SimRuntime implements Runtime {
+  /** Streams of this boot by purpose: asking again for a purpose continues the same stream. */
+  private readonly streams = new Map<string, Rng>();
+
   constructor(private readonly node: SimNode) {}
 
   get nodeId(): number {
@@ -101,7 +115,12 @@ export class SimRuntime implements Runtime {
   }
 
   rng(purpose: string): Rng {
-    return this.node.sim.rng(`node${this.node.nodeId}/boot${this.node.bootCount}/${purpose}`);
+    let r = this.streams.get(purpose);
+    if (r === undefined) {
+      r = this.node.sim.rng(`node${this.node.nodeId}/boot${this.node.bootCount}/${purpose}`);
+      this.streams.set(purpose, r);
+    }
+    return r;
   }
 
   trace(kind: string, fields?: Record<string, TraceValue>): void {

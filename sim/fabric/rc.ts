@@ -95,7 +95,8 @@ export class SimQp implements QueuePair {
   readonly id: number;
   state: 'ready' | 'error' = 'ready';
   peer: SimQp | null = null;
-  private readonly epoch: number;
+  /** The boot epoch of the node that created this QP. */
+  readonly epoch: number;
   /** Next WR may not arrive at the peer before this (in-order delivery). */
   private lastArrivalNs = 0;
   private retrying = false;
@@ -589,7 +590,8 @@ function placeChunk(job: ChunkJob): void {
   // A requester that crashed stops sending: chunks that would leave after the crash never come.
   const req = w.qp.node;
   const chunkDepart = w.departNs + Math.floor((job.serNs * job.index) / chunks);
-  if (!w.qp.live && req.crashedAtNs >= 0 && req.crashedAtNs <= chunkDepart) {
+  const cut = req.crashTimeOfEpoch(w.qp.epoch);
+  if (cut >= 0 && cut <= chunkDepart) {
     qp.placementDone();
     return;
   }
@@ -622,7 +624,8 @@ function arriveAtPeer(w: Wr): void {
   const req = w.qp;
   const sim = req.node.sim;
   // The requester crashed before this WR left its NIC: it never existed on the wire.
-  if (!req.live && req.node.crashedAtNs >= 0 && req.node.crashedAtNs <= w.departNs) return;
+  const cut = req.node.crashTimeOfEpoch(req.epoch);
+  if (cut >= 0 && cut <= w.departNs) return;
   const peer = req.peer;
   if (peer === null || !peer.live) {
     // Nobody answers: the requester retransmits until its retry timeout.

@@ -21,7 +21,7 @@ interface Datagram {
  */
 export class SimUd implements UdEndpoint {
   readonly id: number;
-  private readonly epoch: number;
+  readonly epoch: number;
   closed = false;
 
   constructor(
@@ -124,7 +124,8 @@ function udSent(a: { ud: SimUd; wrId: number; len: number }): void {
 function udArrive(d: Datagram): void {
   const world = d.from.world;
   const from = d.from.node;
-  if (!d.from.live && from.crashedAtNs >= 0 && from.crashedAtNs <= d.departNs) return;
+  const cut = from.crashTimeOfEpoch(d.from.epoch);
+  if (cut >= 0 && cut <= d.departNs) return;
   const target = world.nic(d.dst.node).udPorts.get(d.dst.port);
   if (target === undefined || !target.live || !world.net.isNicUp(d.dst.node)) {
     if (world.sim.recorder !== null) world.rec(d.dst.node, 'ud.drop', { reason: 'no-endpoint', port: d.dst.port });

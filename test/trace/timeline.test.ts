@@ -32,7 +32,7 @@ describe('timeline of a real run', () => {
     const body = lines.slice(lines.findIndex((l) => /^ {2}─+$/.test(l)) + 1).filter((l) => !/^ {2}─/.test(l));
     expect(body).toHaveLength(records.length);
     expect(body).toContain('        0.000 µs  n0  node.boot         boot=0');
-    expect(body.some((l) => /^ {2} +1\d\.\d{3} µs {2}n0 {2}rc\.write {10}qp=1 to=1 wrId=0 bytes=128 rkey=1 off=0$/.test(l))).toBe(true);
+    expect(body.some((l) => /^ {2} +1\d\.\d{3} µs {2}n0 {2}rc\.write {10}qp=1 to=1 wrId=0 bytes=128 signaled=true rkey=1 off=0$/.test(l))).toBe(true);
     const failed = body.filter((l) => l.startsWith(' !'));
     expect(failed.length).toBeGreaterThan(0);
     for (const l of failed) expect(l).toMatch(/rc\.error|status=retry-exceeded|status=flushed/);
@@ -75,7 +75,7 @@ describe('timeline of a real run', () => {
     const s = recordRun(7, { threadSteps: true });
     expect(renderTimeline(s.rec.records, { summary: false }).some((l) => / step /.test(l))).toBe(false);
     const withSteps = renderTimeline(s.rec.records, { summary: false, threadSteps: true });
-    expect(withSteps.some((l) => /µs {2}n0 {2}step +thread=w0$/.test(l))).toBe(true);
+    expect(withSteps.some((l) => /µs {2}n0 {2}step +thread=w0 tid=\d+$/.test(l))).toBe(true);
     // Hidden steps aside, the timeline is the same as a run recorded without them.
     expect(renderTimeline(s.rec.records, { summary: false })).toEqual(renderTimeline(records, { summary: false }));
   });
