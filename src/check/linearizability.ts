@@ -2,7 +2,7 @@ import type { History } from './history.js';
 import { kvModel, kvSearchModel, type KvInput, type KvOutput, type KvState } from './kv-model.js';
 import { minimizeFailing } from './minimize.js';
 import { toOps, type Op } from './ops.js';
-import { isUnobservedWrite, observedValues, readersOf } from './reads-from.js';
+import { isUnobservedWrite, observedValues, observersOf, readersOf } from './reads-from.js';
 import { searchLinearization, type SearchOp } from './search.js';
 
 /**
@@ -154,7 +154,8 @@ function search(init: KvState, all: readonly Op[]) {
   }));
   // The readers of a value are the only ops that can observe the write of it — including reads of
   // a value equal to the initial one, which the write may have produced.
-  const observers = kept.some((op) => op.end === Infinity) ? readersOf(undefined, kept, hasAppends) : undefined;
+  const optional = (op: Op): boolean => op.end === Infinity;
+  const observers = kept.some(optional) ? observersOf(kept, optional, hasAppends) : undefined;
   const result = searchLinearization(kvSearchModel(init, seen), searchOps, observers ? { observers } : {});
   return { linearizable: result.linearizable, order: result.order.map((k) => keptIndex[k]!) };
 }

@@ -87,3 +87,35 @@ export function observedValues(ops: readonly Op[]): Set<string> {
   }
   return out;
 }
+
+/**
+ * For the search: per op, the ops that could observe it (as in readersOf with no value exempt),
+ * computed only for the ops `wanted` says (the optional ones); others get an empty list. Computing
+ * it for every write was quadratic on long append histories.
+ */
+export function observersOf(ops: readonly Op[], wanted: (op: Op) => boolean, hasAppends: boolean): number[][] {
+  const out: number[][] = ops.map(() => []);
+  const observersByValue = new Map<string, number[]>();
+  const observerList: [number, string][] = [];
+  ops.forEach((op, i) => {
+    const v = observed(op);
+    if (v === null) return;
+    observerList.push([i, v]);
+    const list = observersByValue.get(v) ?? [];
+    list.push(i);
+    observersByValue.set(v, list);
+  });
+  ops.forEach((op, j) => {
+    if (!wanted(op)) return;
+    const x = written(op);
+    if (x === null) return;
+    if (!hasAppends) {
+      out[j] = (observersByValue.get(x) ?? []).filter((i) => i !== j);
+      return;
+    }
+    for (const [i, v] of observerList) {
+      if (i !== j && (op.f === 'append' ? v.includes(x) : v.startsWith(x))) out[j]!.push(i);
+    }
+  });
+  return out;
+}

@@ -139,7 +139,10 @@ export function searchLinearization<S, I, O>(
   const stackStates: S[] = [];
   /** stackBounds[i] = 1 + the highest op in stackOps[0..i]. */
   const stackBounds: number[] = [];
+  // The longest partial linearization: copied only when the search backtracks from a new
+  // maximum (copying at every new maximum was quadratic on long histories that never backtrack).
   let best: number[] = [];
+  let bestPending = false;
   let state = model.init();
   let e = next[HEAD]!;
   for (;;) {
@@ -161,7 +164,7 @@ export function searchLinearization<S, I, O>(
           stackBounds.push(bound);
           state = after;
           lift(op);
-          if (stackOps.length > best.length) best = stackOps.slice();
+          if (stackOps.length > best.length) bestPending = true;
           e = next[HEAD]!;
           continue;
         }
@@ -171,6 +174,10 @@ export function searchLinearization<S, I, O>(
       e = next[e]!;
     } else {
       // A return whose op is not linearized yet: the current prefix cannot be extended.
+      if (bestPending) {
+        best = stackOps.slice();
+        bestPending = false;
+      }
       if (stackOps.length === 0) return { linearizable: false, order: best };
       const undone = stackOps.pop()!;
       state = stackStates.pop()!;
