@@ -38,6 +38,7 @@ export function startServer(p: Platform, cluster: ClusterInfo, opts: LolkvOption
   const incarnations = new Incarnations(p, opts.incarnations);
   const gcUser = opts.threads;
   const channels = Array.from({ length: opts.threads + 1 }, (_, u) => new Channel(p, `lolkv.u${u}`));
+  const syncEnv = { incarnations, buffers: new Map() };
   let current: LeaderTerm | null = null;
 
   r.onElected = (term) => {
@@ -49,7 +50,7 @@ export function startServer(p: Platform, cluster: ClusterInfo, opts: LolkvOption
         channels,
         table,
         newSegments: () => new Segments(opts.segments, segB, opts.threads + 1, opts.gcReserveSegments),
-        sync: (l, sources) => syncState(l, sources, { incarnations }),
+        sync: (l, sources) => syncState(l, sources, syncEnv),
         onServing: (l) => void p.rt.spawn(`leader${term}.gc`, () => gcThread(l, channels[gcUser]!, gcUser, table, opts)),
       },
     );

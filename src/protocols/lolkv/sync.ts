@@ -30,6 +30,8 @@ interface Candidate {
 
 export interface SyncEnv {
   incarnations: Incarnations;
+  /** Read buffers, one per source replica, reused across elections of one boot. */
+  buffers: Map<number, Memory>;
 }
 
 export function* syncState(lt: LeaderTerm, sources: FollowerState[], env: SyncEnv): Task<boolean> {
@@ -37,7 +39,15 @@ export function* syncState(lt: LeaderTerm, sources: FollowerState[], env: SyncEn
   const segB = r.cfg.segmentBytes;
   const count = Math.floor(r.cfg.areaBytes / segB);
   const chunkSegs = Math.max(1, Math.floor(CHUNK_BYTES / segB));
-  const bufs: Memory[] = sources.map((fs) => r.p.memory.dram(`sync.t${lt.term}.f${fs.node}`, Math.min(count, chunkSegs) * segB));
+  const bufBytes = Math.min(count, chunkSegs) * segB;
+  const bufs: Memory[] = sources.map((fs) => {
+    let b = env.buffers.get(fs.node);
+    if (b === undefined) {
+      b = r.p.memory.dram(`${r.cfg.tracePrefix}.sync.f${fs.node}`, bufBytes);
+      env.buffers.set(fs.node, b);
+    }
+    return b;
+  });
   const accepted: Candidate[] = [];
   const tornSeen = new Set<number>();
   let fetched = 0;
@@ -79,6 +89,7 @@ export function* syncState(lt: LeaderTerm, sources: FollowerState[], env: SyncEn
       })) {
         accepted.push(cand);
         const at = cand.off - c * segB;
+        if (!lt.live) return false; // never write into our storage for a term that is over
         if (!sameBytes(own, at, cand.bytes)) {
           yield* r.area.write(cand.off, cand.bytes);
           yield* r.area.persist(cand.off, cand.bytes.length);

@@ -45,6 +45,7 @@ export function startMuServer(p: Platform, cluster: ClusterInfo, opts: MuOptions
   // Workers' own QPs serve only the GET read check; every log WRITE goes through `shared`.
   const channels = [shared, ...Array.from({ length: opts.threads }, (_, i) => new Channel(p, `mu.r${i}`))];
   const logTail: Memory = p.memory.dram('mu.tail', 8);
+  const syncEnv = { incarnations, buffers: new Map() };
   let current: LeaderTerm | null = null;
   let replicator: Replicator | null = null;
 
@@ -57,7 +58,7 @@ export function startMuServer(p: Platform, cluster: ClusterInfo, opts: MuOptions
         channels,
         table,
         newSegments: () => new Segments(opts.logEntries, eb, channels.length, 0),
-        sync: (l, sources) => syncState(l, sources, { incarnations }),
+        sync: (l, sources) => syncState(l, sources, syncEnv),
         onServing: (l) => {
           // The log continues after the last entry state sync found (no worker runs before this returns).
           let last = -1;
