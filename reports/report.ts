@@ -19,6 +19,8 @@ export interface ReportContext {
   quick: boolean;
   /** Wall-clock milliseconds (only for the "measured on this machine" section). */
   clock: () => number;
+  /** CPU milliseconds of this process, if the caller can tell (same section). */
+  cpuClock?: () => number;
   /** Progress of the simulations: done of total, and what is running. */
   progress: (done: number, total: number, label: string) => void;
   /** The command line that regenerates this report (shown on the page). */

@@ -40,6 +40,10 @@ export async function reportCommand(args: string[], io: Io): Promise<number> {
   const output = await def.run({
     quick,
     clock: wallMs,
+    cpuClock: () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    },
     command,
     progress: (done, total, label) => {
       bar ??= new Progress(io, total, `report ${def.name}`);
