@@ -2,6 +2,7 @@ import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { replayCommand } from './commands/replay.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { scenarioDocCommand } from './commands/scenario-doc.js';
 import { sweepCommand } from './commands/sweep.js';
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   sweep: { run: sweepCommand, summary: 'run a range of seeds in parallel (optionally twice, to check determinism)' },
   check: { run: checkCommand, summary: 'check JSONL histories for linearizability' },
   bench: { run: benchCommand, summary: 'benchmarks (sim-core, checker, ...)' },
+  report: { run: reportCommand, summary: 'generate a report (markdown + PNG charts) from seeded simulations' },
   'scenario-doc': { run: scenarioDocCommand, summary: 'print the scenario field reference (markdown)' },
   demo: { run: demoCommand, summary: "the main job on built-in defaults: sweep every protocol's swarm scenario, replay one seed" },
 };
