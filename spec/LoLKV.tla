@@ -41,7 +41,6 @@ CONSTANTS
   MaxCrashes,       \* crashes in a behavior
   MaxRelocs,        \* GC relocations in a behavior
   RemoteApply,      \* model the asynchronous remote apply (followers' tables)
-  SyncWriteBack,    \* state sync also writes the merged objects back to the voters
   InitLeader,       \* start with an established leader of term 1 (any replica) instead of no leader
   \* test-only weakenings (docs/lolkv.md "Test-only switches"); all FALSE normally
   SkipIncarnationCheck, SkipTornCheck, SkipStateSync, SkipTermFencing,
@@ -62,6 +61,7 @@ VARIABLES
   incarn,       \* [Replica -> [Key -> Nat]]    leader DRAM: incarnation array
   segState,     \* [Replica -> [Seg -> {"free","sealed"} \cup Worker]]  leader DRAM
   tail,         \* [Replica -> [Seg -> 0..SegSize]]  leader DRAM: last used offset
+  segGen,       \* [Replica -> [Seg -> Nat]]  leader DRAM: reuse generation of each segment
   op,           \* [Replica -> [Worker -> Op]]  the operation each worker runs
   ra,           \* set of remote-apply WRITEs (slot words) in flight
   nputs, crashes, relocs,   \* bounds
@@ -70,7 +70,7 @@ VARIABLES
   lin           \* history: "ok", or why the last completed operation was not linearizable
 
 vars == <<currentTerm, up, role, synced, votes, conn, store, table, incarn,
-          segState, tail, op, ra, nputs, crashes, relocs, readMax, acked, lin>>
+          segState, tail, segGen, op, ra, nputs, crashes, relocs, readMax, acked, lin>>
 
 -----------------------------------------------------------------------------
 None == "none"
@@ -83,8 +83,10 @@ NoAddr == <<0, 0>>
 V0 == <<0, 0>>                  \* version of "absent"
 Garbage == MaxPuts + 1          \* what a torn object's value bytes decode to
 
-\* Objects: [key, val, ver = <<term, incarnation>>, ok = CRC matches]
-Empty == [key |-> NoKey, val |-> 0, ver |-> V0, ok |-> FALSE]
+\* Objects: [key, val, ver = <<term, inc>>, ws = write stamp <<wterm, gen>>, ok = CRC matches].
+\* The write stamp is the term of the leader that wrote the object at this location and the reuse
+\* generation of the segment in that term; state sync keeps, per location, the newest stamp.
+Empty == [key |-> NoKey, val |-> 0, ver |-> V0, ws |-> V0, ok |-> FALSE]
 Torn(o) == [o EXCEPT !.ok = FALSE, !.val = Garbage]
 IsObj(o) == o.key # NoKey
 \* what the code accepts as valid (the CRC check, unless switched off)
@@ -101,12 +103,13 @@ AckedMax(k) == LET vs == {p.ver : p \in {q \in acked : q.key = k}}
                IN IF vs = {} THEN V0 ELSE CHOOSE v \in vs : \A v2 \in vs : VerGeq(v, v2)
 Min(S) == CHOOSE x \in S : \A y \in S : x <= y
 
-Idle == [kind |-> "idle", key |-> NoKey, val |-> 0, ver |-> V0, addr |-> NoAddr,
+Idle == [kind |-> "idle", key |-> NoKey, val |-> 0, ver |-> V0, ws |-> V0, addr |-> NoAddr,
          src |-> NoAddr, term |-> 0, acks |-> {}, targets |-> {}, phase |-> "idle",
          lb |-> V0]
-ObjOf(o) == [key |-> o.key, val |-> o.val, ver |-> o.ver, ok |-> TRUE]
+ObjOf(o) == [key |-> o.key, val |-> o.val, ver |-> o.ver, ws |-> o.ws, ok |-> TRUE]
 
-IsServing(r) == up[r] /\ role[r] = "leader" /\ synced[r]
+\* a leader serves once it has synchronized and a majority (itself included) is caught up
+IsServing(r) == up[r] /\ role[r] = "leader" /\ synced[r] /\ Quorum(conn[r] \cup {r})
 TableObj(r, k) == IF table[r][k] = NoAddr THEN Empty ELSE store[r][table[r][k]]
 TableVer(r, k) == IF table[r][k] = NoAddr THEN V0 ELSE store[r][table[r][k]].ver
 
@@ -122,11 +125,17 @@ CanAlloc(r, w) == HasRoom(r, w) \/ FreeSegs(r) # {}
 AllocAddr(r, w) ==
   IF HasRoom(r, w) THEN LET s == CHOOSE s \in CurSeg(r, w) : TRUE IN <<s, tail[r][s] + 1>>
   ELSE <<Min(FreeSegs(r)), 1>>
-\* the owner moves to a new segment: the old one is sealed
+\* the owner moves to a new segment: the old one is sealed; a segment taken from the free list
+\* gets the next reuse generation
 AllocUpdate(r, w, a) ==
   /\ segState' = [segState EXCEPT ![r] = [s \in Seg |->
                     IF s = a[1] THEN w ELSE IF segState[r][s] = w THEN "sealed" ELSE segState[r][s]]]
   /\ tail' = [tail EXCEPT ![r][a[1]] = a[2]]
+  /\ segGen' = IF segState[r][a[1]] = "free" THEN [segGen EXCEPT ![r][a[1]] = @ + 1] ELSE segGen
+\* the used part of a segment: up to its tail while it is open, all of it once sealed
+MaxUsed(r, s) == IF segState[r][s] = "sealed" THEN SegSize ELSE tail[r][s]
+\* the write stamp an allocation at a gets
+StampAt(r, a) == <<currentTerm[r], IF segState[r][a[1]] = "free" THEN segGen[r][a[1]] + 1 ELSE segGen[r][a[1]]>>
 
 \* a replica that stops leading: workers' unfinished PUTs/relocations become orphans (their
 \* posted WRITEs may still land; the clients see no reply)
@@ -152,6 +161,7 @@ Init ==
   /\ incarn = [r \in Replica |-> [k \in Key |-> 0]]
   /\ segState = [r \in Replica |-> [s \in Seg |-> "free"]]
   /\ tail = [r \in Replica |-> [s \in Seg |-> 0]]
+  /\ segGen = [r \in Replica |-> [s \in Seg |-> 0]]
   /\ op = [r \in Replica |-> [w \in Worker |-> Idle]]
   /\ ra = {}
   /\ nputs = 0 /\ crashes = 0 /\ relocs = 0
@@ -170,12 +180,12 @@ StartPut(r, w, k) ==
   /\ CanAlloc(r, w)
   /\ LET a == AllocAddr(r, w)
          inc == incarn[r][k] + 1
-         o == [key |-> k, val |-> nputs + 1, ver |-> <<currentTerm[r], inc>>, ok |-> TRUE]
+         o == [key |-> k, val |-> nputs + 1, ver |-> <<currentTerm[r], inc>>, ws |-> StampAt(r, a), ok |-> TRUE]
      IN /\ incarn' = [incarn EXCEPT ![r][k] = inc]
         /\ store' = [store EXCEPT ![r][a] = o]
         /\ AllocUpdate(r, w, a)
         /\ op' = [op EXCEPT ![r][w] =
-                    [Idle EXCEPT !.kind = "put", !.key = k, !.val = o.val, !.ver = o.ver,
+                    [Idle EXCEPT !.kind = "put", !.key = k, !.val = o.val, !.ver = o.ver, !.ws = o.ws,
                                  !.addr = a, !.term = currentTerm[r], !.targets = conn[r],
                                  !.phase = "repl", !.lb = VerMax(AckedMax(k), readMax[k])]]
         /\ nputs' = nputs + 1
@@ -190,7 +200,7 @@ Replicate(r, w, f) ==
   /\ store' = [store EXCEPT ![f][op[r][w].addr] = ObjOf(op[r][w])]
   /\ op' = [op EXCEPT ![r][w].acks = @ \cup {f}, ![r][w].targets = @ \ {f}]
   /\ UNCHANGED <<currentTerm, up, role, synced, votes, conn, table, incarn,
-                 segState, tail, ra, nputs, crashes, relocs, readMax, acked, lin>>
+                 segState, tail, segGen, ra, nputs, crashes, relocs, readMax, acked, lin>>
 
 (* A WRITE in flight when its sender or its receiver crashes lands partially: a torn object. *)
 Tear(r, w, f) ==
@@ -201,14 +211,14 @@ Tear(r, w, f) ==
   /\ store' = [store EXCEPT ![f][op[r][w].addr] = Torn(ObjOf(op[r][w]))]
   /\ op' = [op EXCEPT ![r][w].targets = @ \ {f}]
   /\ UNCHANGED <<currentTerm, up, role, synced, votes, conn, table, incarn,
-                 segState, tail, ra, nputs, crashes, relocs, readMax, acked, lin>>
+                 segState, tail, segGen, ra, nputs, crashes, relocs, readMax, acked, lin>>
 
 (* An orphan's remaining WRITEs never land. *)
 DropOrphan(r, w) ==
   /\ op[r][w].phase = "orphan"
   /\ op' = [op EXCEPT ![r][w] = Idle]
   /\ UNCHANGED <<currentTerm, up, role, synced, votes, conn, store, table, incarn,
-                 segState, tail, ra, nputs, crashes, relocs, readMax, acked, lin>>
+                 segState, tail, segGen, ra, nputs, crashes, relocs, readMax, acked, lin>>
 
 (* PUT steps 4-6 / GC relocation: committed once a majority including the leader holds the     *)
 (* object; local apply with CAS; reply; post the remote-apply WRITEs.                           *)
@@ -233,7 +243,7 @@ Apply(r, w) ==
                 /\ lin' = IF Newer(o.ver, o.lb) THEN lin ELSE "put-order"
            ELSE UNCHANGED <<acked, lin>>
   /\ UNCHANGED <<currentTerm, up, role, synced, votes, conn, store, incarn,
-                 segState, tail, nputs, crashes, relocs, readMax>>
+                 segState, tail, segGen, nputs, crashes, relocs, readMax>>
 
 (* Asynchronous remote apply: the slot word lands in a follower's table (a hint; two threads'  *)
 (* WRITEs to one slot may land in any order), or is lost with its QP.                           *)
@@ -243,13 +253,13 @@ RemoteApplyLands(m) ==
   /\ table' = [table EXCEPT ![m.to][m.key] = m.addr]
   /\ ra' = ra \ {m}
   /\ UNCHANGED <<currentTerm, up, role, synced, votes, conn, store, incarn,
-                 segState, tail, op, nputs, crashes, relocs, readMax, acked, lin>>
+                 segState, tail, segGen, op, nputs, crashes, relocs, readMax, acked, lin>>
 
 RemoteApplyLost(m) ==
   /\ m \in ra
   /\ ra' = ra \ {m}
   /\ UNCHANGED <<currentTerm, up, role, synced, votes, conn, store, table, incarn,
-                 segState, tail, op, nputs, crashes, relocs, readMax, acked, lin>>
+                 segState, tail, segGen, op, nputs, crashes, relocs, readMax, acked, lin>>
 
 (* GET: probe, read the object, CRC and key check, slot re-check; then the read check: READ     *)
 (* currentTerm on a majority (the leader included).  If all show the leader's term the GET       *)
@@ -276,7 +286,7 @@ Get(r, w, k) ==
                 /\ conn' = [conn EXCEPT ![r] = {}]
                 /\ op' = [op EXCEPT ![r] = Demoted(r)]
                 /\ UNCHANGED <<readMax, lin>>
-  /\ UNCHANGED <<currentTerm, up, votes, store, table, incarn, segState, tail, ra,
+  /\ UNCHANGED <<currentTerm, up, votes, store, table, incarn, segState, tail, segGen, ra,
                  nputs, crashes, relocs, acked>>
 
 -----------------------------------------------------------------------------
@@ -288,7 +298,7 @@ Timeout(c) ==
   /\ currentTerm' = [currentTerm EXCEPT ![c] = @ + 1]
   /\ role' = [role EXCEPT ![c] = "candidate"]
   /\ votes' = [votes EXCEPT ![c] = {c}]
-  /\ UNCHANGED <<up, synced, conn, store, table, incarn, segState, tail, op, ra, nputs,
+  /\ UNCHANGED <<up, synced, conn, store, table, incarn, segState, tail, segGen, op, ra, nputs,
                  crashes, relocs, readMax, acked, lin>>
 
 (* r grants its vote: it revokes the previous leader's access (re-registers its regions: new   *)
@@ -305,7 +315,7 @@ Vote(r, c) ==
   /\ synced' = [synced EXCEPT ![r] = FALSE]
   /\ conn' = [conn EXCEPT ![r] = {}]
   /\ op' = IF role[r] = "leader" THEN [op EXCEPT ![r] = Demoted(r)] ELSE op
-  /\ UNCHANGED <<up, store, table, incarn, segState, tail, ra, nputs, crashes, relocs,
+  /\ UNCHANGED <<up, store, table, incarn, segState, tail, segGen, ra, nputs, crashes, relocs,
                  readMax, acked, lin>>
 
 (* Trace: lolkv.leader. *)
@@ -315,45 +325,43 @@ BecomeLeader(c) ==
   /\ Quorum(votes[c])
   /\ role' = [role EXCEPT ![c] = "leader"]
   /\ UNCHANGED <<currentTerm, up, synced, votes, conn, store, table, incarn,
-                 segState, tail, op, ra, nputs, crashes, relocs, readMax, acked, lin>>
+                 segState, tail, segGen, op, ra, nputs, crashes, relocs, readMax, acked, lin>>
 
-(* State synchronization (trace: lolkv.sync): READ the voters' segment areas; for every address *)
-(* keep the valid object with the highest term (ties: the object of the voter whose READ is     *)
-(* taken first, chosen nondeterministically), write what was missing into the leader's own       *)
-(* segments, rebuild the hash table (newer wins), zero the incarnation array, rebuild the       *)
-(* segment table.  Reads fail (nothing happens) unless every voter is up and still in the term.  *)
-Best(c, V, pv, a) ==
-  LET cand == {store[v][a] : v \in V}
-      ok == {o \in cand : Valid(o)}
-      top == {o \in ok : \A o2 \in ok : o2.ver[1] <= o.ver[1]}
-  IN IF top = {} THEN store[c][a]
-     ELSE IF store[pv][a] \in top THEN store[pv][a]
-     ELSE CHOOSE o \in top : TRUE
+(* State synchronization (trace: lolkv.sync): READ the segment areas of every replica fenced for *)
+(* the leader's term (its keys registered at that term: currentTerm = the leader's term) -- at   *)
+(* least a majority with the leader; per location keep the valid object with the newest write    *)
+(* stamp; write what was missing into the leader's own segments; rebuild the hash table (per key *)
+(* the newest version, a GC copy beating its original by stamp), zero the incarnation array,     *)
+(* rebuild the segment table (every non-empty segment sealed).  Then the followers are caught up *)
+(* (Catchup), and the leader serves once a majority is.                                           *)
+Best(c, V, a) ==
+  LET ok == {o \in {store[v][a] : v \in V} : Valid(o)}
+  IN IF ok = {} THEN store[c][a]
+     ELSE CHOOSE o \in ok : \A o2 \in ok : VerGeq(o.ws, o2.ws)
 NewestAddr(m, k) ==
   LET A == {a \in Addr : Valid(m[a]) /\ m[a].key = k}
-  IN IF A = {} THEN NoAddr ELSE CHOOSE a \in A : \A b \in A : VerGeq(m[a].ver, m[b].ver)
+  IN IF A = {} THEN NoAddr
+     ELSE CHOOSE a \in A : \A b \in A : Newer(m[a].ver, m[b].ver)
+                                        \/ (m[a].ver = m[b].ver /\ VerGeq(m[a].ws, m[b].ws))
 
 Sync(c) ==
   /\ up[c]
   /\ role[c] = "leader"
   /\ ~synced[c]
-  /\ LET V == IF SkipStateSync THEN {c} ELSE votes[c]
-     IN /\ \A v \in V : up[v] /\ currentTerm[v] = currentTerm[c]
-        /\ \E pv \in V :
-             LET mine == [a \in Addr |-> Best(c, V, pv, a)]
-             IN /\ store' = IF SyncWriteBack
-                            THEN [r \in Replica |-> IF r \in V THEN mine ELSE store[r]]
-                            ELSE [store EXCEPT ![c] = mine]
-                /\ table' = [table EXCEPT ![c] = [k \in Key |-> NewestAddr(mine, k)]]
-                /\ segState' = [segState EXCEPT ![c] = [s \in Seg |->
-                                  IF \E i \in 1..SegSize : Valid(mine[<<s, i>>]) THEN "sealed" ELSE "free"]]
-        /\ conn' = [conn EXCEPT ![c] = V \ {c}]
+  /\ LET V == IF SkipStateSync THEN {c} ELSE {v \in Replica : up[v] /\ currentTerm[v] = currentTerm[c]}
+         mine == [a \in Addr |-> Best(c, V, a)]
+     IN /\ SkipStateSync \/ Quorum(V)
+        /\ store' = [store EXCEPT ![c] = mine]
+        /\ table' = [table EXCEPT ![c] = [k \in Key |-> NewestAddr(mine, k)]]
+        /\ segState' = [segState EXCEPT ![c] = [s \in Seg |->
+                          IF \E i \in 1..SegSize : IsObj(mine[<<s, i>>]) THEN "sealed" ELSE "free"]]
+  /\ conn' = [conn EXCEPT ![c] = {}]
   /\ incarn' = [incarn EXCEPT ![c] = [k \in Key |-> 0]]
   /\ tail' = [tail EXCEPT ![c] = [s \in Seg |-> 0]]
+  /\ segGen' = [segGen EXCEPT ![c] = [s \in Seg |-> 0]]
   /\ synced' = [synced EXCEPT ![c] = TRUE]
   /\ votes' = [votes EXCEPT ![c] = {}]
-  /\ UNCHANGED <<currentTerm, up, role, op, ra, nputs, crashes, relocs,
-                 readMax, acked, lin>>
+  /\ UNCHANGED <<currentTerm, up, role, op, ra, nputs, crashes, relocs, readMax, acked, lin>>
 
 (* A leader sees a higher term (a remote-access error on a WRITE, a heartbeat).               *)
 (* Trace: lolkv.step-down.                                                                     *)
@@ -365,28 +373,30 @@ StepDown(r) ==
   /\ synced' = [synced EXCEPT ![r] = FALSE]
   /\ conn' = [conn EXCEPT ![r] = {}]
   /\ op' = [op EXCEPT ![r] = Demoted(r)]
-  /\ UNCHANGED <<currentTerm, up, votes, store, table, incarn, segState, tail, ra,
+  /\ UNCHANGED <<currentTerm, up, votes, store, table, incarn, segState, tail, segGen, ra,
                  nputs, crashes, relocs, readMax, acked, lin>>
 
-(* The syncer reconnects a follower (new rkeys for the leader's term) and catches it up: once  *)
-(* the PUTs that started earlier have finished, it copies the used segments and the hash table. *)
-(* Trace: lolkv.catchup.                                                                       *)
+(* A follower's manager thread links a follower (its keys re-registered at the leader's term: a *)
+(* heartbeat teaches it the term) and catches it up with bulk WRITEs of the used part of every   *)
+(* segment and of the hash table; only then are its ACKs counted (workers write to it).  Nothing *)
+(* is sent on its data QPs before, so the copy never overwrites a counted write.                 *)
+(* Trace: lolkv.catchup.                                                                         *)
 Catchup(l, f) ==
-  /\ IsServing(l)
+  /\ up[l] /\ role[l] = "leader" /\ synced[l]
   /\ f # l
   /\ up[f]
   /\ f \notin conn[l]
   /\ currentTerm[f] <= currentTerm[l]
-  /\ role[f] # "leader"
-  /\ \A w \in Worker : op[l][w].phase # "repl"
   /\ store' = [store EXCEPT ![f] = [a \in Addr |->
-                 IF segState[l][a[1]] # "free" THEN store[l][a] ELSE store[f][a]]]
+                 IF segState[l][a[1]] # "free" /\ a[2] <= MaxUsed(l, a[1]) THEN store[l][a] ELSE store[f][a]]]
   /\ table' = [table EXCEPT ![f] = table[l]]
   /\ currentTerm' = [currentTerm EXCEPT ![f] = currentTerm[l]]
   /\ role' = [role EXCEPT ![f] = "follower"]
   /\ votes' = [votes EXCEPT ![f] = {}]
   /\ conn' = [conn EXCEPT ![l] = @ \cup {f}]
-  /\ UNCHANGED <<up, synced, incarn, segState, tail, op, ra, nputs, crashes, relocs,
+  /\ op' = IF role[f] = "leader" THEN [op EXCEPT ![f] = Demoted(f)] ELSE op
+  /\ synced' = [synced EXCEPT ![f] = FALSE]
+  /\ UNCHANGED <<up, incarn, segState, tail, segGen, ra, nputs, crashes, relocs,
                  readMax, acked, lin>>
 
 -----------------------------------------------------------------------------
@@ -405,6 +415,7 @@ Crash(r) ==
   /\ incarn' = [incarn EXCEPT ![r] = [k \in Key |-> 0]]
   /\ segState' = [segState EXCEPT ![r] = [s \in Seg |-> "free"]]
   /\ tail' = [tail EXCEPT ![r] = [s \in Seg |-> 0]]
+  /\ segGen' = [segGen EXCEPT ![r] = [s \in Seg |-> 0]]
   /\ crashes' = crashes + 1
   /\ UNCHANGED <<currentTerm, store, table, ra, nputs, relocs, readMax,
                  acked, lin>>
@@ -417,7 +428,7 @@ Restart(r) ==
                               ELSE [w \in Worker |-> [op[x][w] EXCEPT !.targets = @ \ {r}]]]
   /\ ra' = {m \in ra : m.to # r}
   /\ UNCHANGED <<currentTerm, role, synced, votes, conn, store, table, incarn,
-                 segState, tail, nputs, crashes, relocs, readMax, acked, lin>>
+                 segState, tail, segGen, nputs, crashes, relocs, readMax, acked, lin>>
 
 -----------------------------------------------------------------------------
 (* GC: copy a live object out of a sealed segment into the GC thread's segment (replicated    *)
@@ -430,11 +441,11 @@ GcRelocate(l, k) ==
   /\ segState[l][table[l][k][1]] = "sealed"
   /\ CanAlloc(l, GC)
   /\ LET a == AllocAddr(l, GC)
-         o == store[l][table[l][k]]
+         o == [store[l][table[l][k]] EXCEPT !.ws = StampAt(l, a)]
      IN /\ store' = [store EXCEPT ![l][a] = o]
         /\ AllocUpdate(l, GC, a)
         /\ op' = [op EXCEPT ![l][GC] =
-                    [Idle EXCEPT !.kind = "reloc", !.key = k, !.val = o.val, !.ver = o.ver,
+                    [Idle EXCEPT !.kind = "reloc", !.key = k, !.val = o.val, !.ver = o.ver, !.ws = o.ws,
                                  !.addr = a, !.src = table[l][k], !.term = currentTerm[l],
                                  !.targets = conn[l], !.phase = "repl"]]
         /\ relocs' = relocs + 1
@@ -451,7 +462,7 @@ GcFree(l, s) ==
   /\ segState' = [segState EXCEPT ![l][s] = "free"]
   /\ tail' = [tail EXCEPT ![l][s] = 0]
   /\ UNCHANGED <<currentTerm, up, role, synced, votes, conn, store, table, incarn,
-                 op, ra, nputs, crashes, relocs, readMax, acked, lin>>
+                 segGen, op, ra, nputs, crashes, relocs, readMax, acked, lin>>
 
 -----------------------------------------------------------------------------
 Next ==
