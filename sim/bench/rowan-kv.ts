@@ -134,7 +134,7 @@ export function runKvPoint(mode: Mode, threadsPerClient: number, o: { warmupNs: 
 export function benchRowanKv(opts: RowanKvBenchOptions): RowanKvBenchResult {
   const t0 = opts.clock();
   const o = { warmupNs: opts.warmupNs ?? 100_000, measureNs: opts.measureNs ?? 200_000, keys: opts.keys ?? 20_000, seed: opts.seed ?? 1 };
-  const tpc = opts.threadsPerClient ?? [1, 4, 12, 32];
+  const tpc = opts.threadsPerClient ?? [1, 4, 12, 32, 64];
   const modes = opts.modes ?? MODES;
   const curves = {} as Record<Mode, KvPoint[]>;
   for (const m of modes) curves[m] = tpc.map((t) => runKvPoint(m, t, o));
