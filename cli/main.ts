@@ -6,6 +6,7 @@ import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { scenarioDocCommand } from './commands/scenario-doc.js';
 import { sweepCommand } from './commands/sweep.js';
+import { tlcCommand } from './commands/tlc.js';
 import { EXIT, InputError } from './errors.js';
 import { type Io, processIo } from './io.js';
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   sweep: { run: sweepCommand, summary: 'run a range of seeds in parallel (optionally twice, to check determinism)' },
   check: { run: checkCommand, summary: 'check JSONL histories for linearizability' },
   bench: { run: benchCommand, summary: 'benchmarks (sim-core, checker, ...)' },
+  tlc: { run: tlcCommand, summary: 'model-check a TLA+ spec with TLC (spec/*.cfg)' },
   report: { run: reportCommand, summary: 'generate a report (markdown + PNG charts) from seeded simulations' },
   'scenario-doc': { run: scenarioDocCommand, summary: 'print the scenario field reference (markdown)' },
   demo: { run: demoCommand, summary: "the main job on built-in defaults: sweep every protocol's swarm scenario, replay one seed" },
