@@ -1,6 +1,7 @@
 import { type Task, firstOf, wait } from '../../../platform/index.js';
 import { isMember, replicaTargets } from './config.js';
 import { decodeEntry } from './entry.js';
+import { validFrame } from '../frame.js';
 import { REPORT_CAUGHT_UP, REPORT_RELEASED } from './messages.js';
 import { TAG_EPOCH } from './options.js';
 import type { Replicator } from './replicator.js';
@@ -104,7 +105,11 @@ export function* runActivator(st: ServerState, rep: Replicator, owner: number): 
         const cur = st.index[s]!.get(key);
         if (cur !== undefined && cur.ver >= bl.ver) continue;
         const bytes = yield* b.read(bl);
+        // The backup-log cleaner may have moved the object into the primary index (and the
+        // buffer been reused) while this read waited: then the frame here is not it.
+        if (validFrame(bytes, 0, bytes.length, b.rx.tag) !== bl.len) continue;
         const e = decodeEntry(bytes, 0, bl.len);
+        if (e.key !== key || e.ver !== bl.ver) continue;
         const off = yield* st.plog.append(owner, bytes);
         if (off < 0) return; // log full: try again later
         st.install(s, key, { off, len: bl.len, ver: e.ver, clientId: e.clientId, reqId: e.reqId });

@@ -10,6 +10,7 @@ import type { RowanKvOptions } from './options.js';
 import { PrimaryLog } from './plog.js';
 import { type ReplicatorFactory, RowanReplicator } from './replicator.js';
 import { runCleaner } from './gc.js';
+import { runBackupCleaner } from './bclean.js';
 import { ServerState } from './state.js';
 import { runWorker } from './worker.js';
 
@@ -61,7 +62,7 @@ export function rowanMode(opts: RowanKvOptions, servers: number): ReplicationMod
  * configuration and holds no lease, so it serves nothing.
  */
 export function startServer(p: Platform, cluster: ClusterInfo, opts: RowanKvOptions, mode: ReplicationMode): ServerHandle {
-  const owners = opts.workers + 2;
+  const owners = opts.workers + 3;
   const plog = new PrimaryLog(p, opts.segmentBytes, opts.segments, owners);
   const cfg0 = initialConfig(cluster.servers.length, opts.shards, opts.replicas);
   cfg0.epoch = 0;
@@ -84,6 +85,7 @@ export function startServer(p: Platform, cluster: ClusterInfo, opts: RowanKvOpti
     const arep = mode.replicator(p, opts.workers + 1);
     p.rt.spawn('rk.activator', () => runActivator(st, arep, opts.workers + 1));
     p.rt.spawn('rk.cleaner', () => runCleaner(st, opts.workers));
+    p.rt.spawn('rk.bcleaner', () => runBackupCleaner(st, opts.workers + 2));
     if (p.rt.nodeId === cluster.servers[0]) startCm(p, cluster, opts, st);
   });
   return {
