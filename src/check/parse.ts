@@ -1,4 +1,4 @@
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../kv/input-error.js';
 import type { EventType, FaultMarker, History, HistoryEvent, OpFn } from './history.js';
 import { HistoryError, toOps } from './ops.js';
 
