@@ -54,7 +54,7 @@ export function* runActivator(st: ServerState, rep: Replicator, owner: number): 
         if (st.config === c) addReport({ kind: REPORT_RELEASED, shard: s, node: x.handoff, epoch: c.epoch });
         continue;
       }
-      if (x.joining >= 0) {
+      if (x.joining >= 0 && x.joinReady) {
         const key = `${x.joining}@${c.epoch}`;
         if (caughtUp.get(s) === key) continue;
         yield* st.drain(s, st.ticketSeq[s]!);

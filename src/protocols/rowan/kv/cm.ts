@@ -41,6 +41,8 @@ export function startCm(p: Platform, cluster: ClusterInfo, opts: RowanKvOptions,
   const withhold = servers.map(() => false);
   const rebooted = servers.map(() => false);
   const reports: Report[][] = servers.map(() => []);
+  /** The configuration epoch each server has adopted (from its ping replies). */
+  const adopted = servers.map(() => 0);
   const joiningEpoch = config.shards.map(() => 0);
   const handoffEpoch = config.shards.map(() => config.epoch);
   let nextReshard = startedAt + opts.reshardEveryNs;
@@ -56,6 +58,7 @@ export function startCm(p: Platform, cluster: ClusterInfo, opts: RowanKvOptions,
       rebooted[n] = true;
     }
     reports[n] = pong.reports;
+    adopted[n] = pong.epoch;
   }
 
   for (const n of servers) {
@@ -105,7 +108,10 @@ export function startCm(p: Platform, cluster: ClusterInfo, opts: RowanKvOptions,
           x.backups = x.backups.filter((b) => b !== n);
           changed = true;
         }
-        if (x.joining === n) x.joining = -1;
+        if (x.joining === n) {
+          x.joining = -1;
+          x.joinReady = false;
+        }
         if (x.handoff === n) x.handoff = -1;
       }
       changed = true;
@@ -120,6 +126,11 @@ export function startCm(p: Platform, cluster: ClusterInfo, opts: RowanKvOptions,
       }
       if (x.joining >= 0 && !responsive(x.joining)) {
         x.joining = -1;
+        x.joinReady = false;
+        changed = true;
+      }
+      if (x.joining >= 0 && !x.joinReady && adopted[x.joining]! >= joiningEpoch[s]!) {
+        x.joinReady = true;
         changed = true;
       }
       if (x.handoff >= 0 && !x.backups.includes(x.handoff)) {
@@ -136,6 +147,7 @@ export function startCm(p: Platform, cluster: ClusterInfo, opts: RowanKvOptions,
         x.backups = x.backups.slice(1);
         x.primary = cand;
         x.joining = -1;
+        x.joinReady = false;
         x.handoff = -1;
         changed = true;
         continue;
@@ -148,11 +160,13 @@ export function startCm(p: Platform, cluster: ClusterInfo, opts: RowanKvOptions,
           x.primary = x.handoff;
           x.handoff = -1;
           x.joining = -1;
+          x.joinReady = false;
           changed = true;
-        } else if (r.kind === REPORT_CAUGHT_UP && x.joining >= 0 && r.node === x.joining && r.epoch >= joiningEpoch[s]!) {
+        } else if (r.kind === REPORT_CAUGHT_UP && x.joining >= 0 && x.joinReady && r.node === x.joining && r.epoch >= joiningEpoch[s]!) {
           p.rt.trace('rowankv.cm-joined', { shard: s, node: x.joining });
           x.backups.push(x.joining);
           x.joining = -1;
+          x.joinReady = false;
           changed = true;
         }
       }
@@ -160,6 +174,7 @@ export function startCm(p: Platform, cluster: ClusterInfo, opts: RowanKvOptions,
         const j = servers.find((n) => !isMember(x, n) && responsive(n) && !withhold[n]);
         if (j !== undefined) {
           x.joining = j;
+          x.joinReady = false;
           joiningEpoch[s] = c.epoch + 1;
           changed = true;
         }

@@ -9,6 +9,8 @@ export interface ShardConfig {
   primary: number;
   backups: number[];
   joining: number;
+  /** The joining node has adopted the configuration that names it (data may flow to it now). */
+  joinReady: boolean;
   handoff: number;
 }
 
@@ -24,19 +26,19 @@ export function initialConfig(servers: number, shards: number, replicas: number)
     const p = s % servers;
     const backups: number[] = [];
     for (let k = 1; k < r; k++) backups.push((p + k) % servers);
-    out.push({ primary: p, backups, joining: -1, handoff: -1 });
+    out.push({ primary: p, backups, joining: -1, joinReady: false, handoff: -1 });
   }
   return { epoch: 1, shards: out };
 }
 
 export function cloneConfig(c: Config): Config {
-  return { epoch: c.epoch, shards: c.shards.map((x) => ({ primary: x.primary, backups: [...x.backups], joining: x.joining, handoff: x.handoff })) };
+  return { epoch: c.epoch, shards: c.shards.map((x) => ({ primary: x.primary, backups: [...x.backups], joining: x.joining, joinReady: x.joinReady, handoff: x.handoff })) };
 }
 
 export function encodeConfig(c: Config, w: Writer = new Writer(16 + c.shards.length * 8)): Writer {
   w.u53(c.epoch).u16(c.shards.length);
   for (const x of c.shards) {
-    w.u8(x.primary).u8(x.joining + 1).u8(x.handoff + 1).u8(x.backups.length);
+    w.u8(x.primary).u8(x.joining + 1).u8(x.joinReady ? 1 : 0).u8(x.handoff + 1).u8(x.backups.length);
     for (const b of x.backups) w.u8(b);
   }
   return w;
@@ -49,18 +51,22 @@ export function decodeConfig(r: Reader): Config {
   for (let i = 0; i < n; i++) {
     const primary = r.u8();
     const joining = r.u8() - 1;
+    const joinReady = r.u8() === 1;
     const handoff = r.u8() - 1;
     const nb = r.u8();
     const backups: number[] = [];
     for (let k = 0; k < nb; k++) backups.push(r.u8());
-    shards.push({ primary, backups, joining, handoff });
+    shards.push({ primary, backups, joining, joinReady, handoff });
   }
   return { epoch, shards };
 }
 
-/** Nodes a primary must have every committed write on: backups and a joining node. */
+/**
+ * Nodes a primary must have every committed write on: backups, and a joining node once it knows
+ * it is joining (before that, frames reaching it could be taken for garbage of a shard it left).
+ */
 export function replicaTargets(x: ShardConfig): number[] {
-  return x.joining >= 0 ? [...x.backups, x.joining] : x.backups;
+  return x.joining >= 0 && x.joinReady ? [...x.backups, x.joining] : x.backups;
 }
 
 export function isMember(x: ShardConfig, n: number): boolean {
