@@ -5,7 +5,7 @@ import { scenarioFieldTable } from '../../cli/commands/scenario-doc.js';
 import { ROOT } from '../helpers.js';
 
 describe('docs/scenarios.md', () => {
-  it('embeds the current field table (regenerate with `npx kvlab scenario-doc`)', () => {
+  it('embeds the current field table (regenerate with `npx kvlab scenario-doc --write`)', () => {
     const doc = readFileSync(join(ROOT, 'docs/scenarios.md'), 'utf8');
     const m = /<!-- scenario-fields:begin -->\n([\s\S]*?)\n<!-- scenario-fields:end -->/.exec(doc);
     expect(m).not.toBeNull();
