@@ -28,18 +28,18 @@ const WORD = 8;
 
 type Op = 'write' | 'read' | 'cas' | 'send';
 
-interface WrResult {
-  status: WcStatus;
-  value: number | undefined;
-}
-
 /** A posted work request, as the NIC model tracks it. */
 class Wr {
   departNs = 0;
   /** RNR retries used (send). */
   rnrTries = 0;
   /** The outcome, once known (the first one wins). Completions are delivered in posting order. */
-  result: WrResult | null = null;
+  status: WcStatus | null = null;
+  /** CAS: the old value, with a successful outcome. */
+  value: number | undefined = undefined;
+  /** READ/CAS response payload, kept while the response retries a blocked return path. */
+  respData: Uint8Array | null = null;
+  respOld: number | undefined = undefined;
   constructor(
     readonly op: Op,
     readonly qp: SimQp,
@@ -299,13 +299,14 @@ export class SimQp implements QueuePair {
    * order: `w`'s waits for every earlier WR's.
    */
   complete(w: Wr, status: WcStatus, atNs: number, value?: number): void {
-    if (!this.live || w.result !== null) return;
+    if (!this.live || w.status !== null) return;
     const sim = this.world.sim;
     if (atNs > sim.now) {
       sim.schedule(atNs, FEV.COMPLETE, this.id, resolveLater, { w, status, value });
       return;
     }
-    w.result = { status, value };
+    w.status = status;
+    w.value = value;
     this.drain();
   }
 
@@ -316,10 +317,10 @@ export class SimQp implements QueuePair {
     try {
       while (this.inflightHead < this.inflight.length) {
         const w = this.inflight[this.inflightHead]!;
-        if (w.result === null) break;
+        if (w.status === null) break;
         this.inflight[this.inflightHead] = undefined as unknown as Wr;
         this.inflightHead++;
-        this.finish(w, w.result.status, w.result.value);
+        this.finish(w, w.status, w.value);
       }
       if (this.inflightHead > 64 && this.inflightHead * 2 > this.inflight.length) {
         this.inflight.splice(0, this.inflightHead);
@@ -364,7 +365,7 @@ export class SimQp implements QueuePair {
     this.releaseRx();
     for (let i = this.inflightHead; i < this.inflight.length; i++) {
       const w = this.inflight[i]!;
-      if (w.result === null) w.result = { status: 'flushed', value: undefined };
+      if (w.status === null) w.status = 'flushed';
     }
     this.drain();
   }
@@ -413,7 +414,7 @@ export class SimQp implements QueuePair {
 
   /** The requester no longer retransmits `w` (it failed, crashed or gave up on it). */
   private static abandoned(w: Wr): boolean {
-    return !w.qp.live || w.qp.state === 'error' || w.result !== null;
+    return !w.qp.live || w.qp.state === 'error' || w.status !== null;
   }
 
   /** A receive buffer was posted (or the RNR timer fired): retry a SEND blocked on receiver-not-ready. */
@@ -492,12 +493,14 @@ export class SimQp implements QueuePair {
     if (w.op === 'read') {
       const data = reg.mem.peek(off, w.length);
       const tx = this.world.net.transmit(this.node.nodeId, w.qp.node.nodeId, HEADER_BYTES + w.length, sim.now);
-      sim.schedule(tx.arriveNs + tx.serializeNs, FEV.READ_RESP, w.qp.id, responseArrives, { w, data, old: undefined });
+      w.respData = data;
+      sim.schedule(tx.arriveNs + tx.serializeNs, FEV.READ_RESP, w.qp.id, respond, w);
       return;
     }
     // cas
     const old = reg.mem.nicCas(off, w.expected, w.desired, sim.now);
-    sim.schedule(sim.now + this.world.net.controlNs(this.node.nodeId, w.qp.node.nodeId), FEV.READ_RESP, w.qp.id, responseArrives, { w, data: null, old });
+    w.respOld = old;
+    sim.schedule(sim.now + this.world.net.controlNs(this.node.nodeId, w.qp.node.nodeId), FEV.READ_RESP, w.qp.id, respond, w);
   }
 
   /** A chunked WRITE finished placing (or was cut off): later arrivals may proceed. */
@@ -551,7 +554,7 @@ export class SimQp implements QueuePair {
     const sim = this.world.sim;
     const req = w.qp;
     const t = placedNs + this.world.net.controlNs(this.node.nodeId, req.node.nodeId);
-    sim.schedule(Math.max(t, sim.now), FEV.ACK, req.id, ackArrives, w);
+    sim.schedule(Math.max(t, sim.now), FEV.ACK, req.id, respond, w);
   }
 }
 
@@ -641,10 +644,9 @@ function arriveAtPeer(w: Wr): void {
  * the path heals or the retry timeout passes. Data lands in local memory only when a response
  * actually arrives and the WR is still pending.
  */
-function respond(a: { w: Wr; data: Uint8Array | null; old: number | undefined }): void {
-  const { w } = a;
+function respond(w: Wr): void {
   const req = w.qp;
-  if (!req.live || w.result !== null) return;
+  if (!req.live || w.status !== null) return;
   const world = req.world;
   const peerNode = req.peer?.node.nodeId ?? req.remote;
   if (!world.net.canSend(peerNode, req.node.nodeId)) {
@@ -653,29 +655,23 @@ function respond(a: { w: Wr; data: Uint8Array | null; old: number | undefined })
       req.complete(w, 'retry-exceeded', world.sim.now);
       return;
     }
-    world.sim.after(Math.min(world.params.rcRetransmitNs, deadline - world.sim.now), FEV.ACK, req.id, respond, a);
+    world.sim.after(Math.min(world.params.rcRetransmitNs, deadline - world.sim.now), FEV.ACK, req.id, respond, w);
     return;
   }
   const now = world.sim.now;
-  if (w.op === 'read' && a.data !== null) {
+  const old = w.respOld;
+  if (w.op === 'read' && w.respData !== null) {
     const dst = w.local!;
-    (dst.mem as SimMemory).nicWrite(dst.offset, a.data, now);
-  } else if (w.op === 'cas' && w.local !== null && a.old !== undefined) {
+    (dst.mem as SimMemory).nicWrite(dst.offset, w.respData, now);
+    w.respData = null;
+  } else if (w.op === 'cas' && w.local !== null && old !== undefined) {
     const b = new Uint8Array(8);
     const v = new DataView(b.buffer);
-    v.setUint32(0, a.old >>> 0, true);
-    v.setUint32(4, Math.floor(a.old / 4294967296), true);
+    v.setUint32(0, old >>> 0, true);
+    v.setUint32(4, Math.floor(old / 4294967296), true);
     (w.local.mem as SimMemory).nicWrite(w.local.offset, b, now);
   }
-  req.complete(w, 'success', now, a.old);
-}
-
-function ackArrives(w: Wr): void {
-  respond({ w, data: null, old: undefined });
-}
-
-function responseArrives(a: { w: Wr; data: Uint8Array | null; old: number | undefined }): void {
-  respond(a);
+  req.complete(w, 'success', now, old);
 }
 
 function resolveLater(a: { w: Wr; status: WcStatus; value: number | undefined }): void {
