@@ -1,4 +1,6 @@
 import { runLolkvBench } from '../../sim/bench/lolkv.js';
+import { benchRowanDlwa } from '../../sim/bench/rowan-dlwa.js';
+import { benchRowanKv } from '../../sim/bench/rowan-kv.js';
 import { runSimCore } from '../../sim/bench/sim-core.js';
 import { benchChecker } from '../../src/check/bench.js';
 import { EXIT, InputError } from '../errors.js';
@@ -10,6 +12,8 @@ export const BENCH_HELP = `kvlab bench <name> [--json] [--runs N]
   checker    linearizability checker on a 10,000-op, 8-process, 100-key history
   lolkv      LoLKV vs the Mu-style baseline: YCSB-A, uniform, 3 replicas, 8 threads, 32 clients
              (simulated throughput, ratio, p50/p99) and simulated client ops per wall second
+  rowan-dlwa DLWA and throughput of RDMA WRITE into per-thread logs vs Rowan, 1..288 streams of 64–512 B
+  rowankv    Rowan-KV vs RPC / RDMA WRITE / batched replication: throughput, median PUT latency, DLWA
 Each bench runs once to warm up, then --runs times (default 5; lolkv: 3), and reports the median.`;
 
 type Bench = (runs: number) => Record<string, unknown>;
@@ -55,9 +59,12 @@ const BENCHES: Record<string, Bench> = {
     return { bench: 'checker', ...rs[0], wallMs: median(rs.map((r) => r.wallMs)), wallMsRuns: rs.map((r) => r.wallMs), peakRssBytes: peakRssBytes() };
   },
   lolkv: (runs) => ({ ...runLolkvBench({ clock: wallMs, cpuClock: cpuMs, runs }), peakRssBytes: peakRssBytes() }),
+  // Deterministic simulations: one run is the figure (wall time is reported for information).
+  'rowan-dlwa': () => ({ bench: 'rowan-dlwa', ...benchRowanDlwa({ clock: wallMs }), peakRssBytes: peakRssBytes() }),
+  rowankv: () => ({ bench: 'rowankv', ...benchRowanKv({ clock: wallMs }), peakRssBytes: peakRssBytes() }),
 };
 
-const DEFAULT_RUNS: Record<string, number> = { lolkv: 3 };
+const DEFAULT_RUNS: Record<string, number> = { lolkv: 3, 'rowan-dlwa': 1, rowankv: 1 };
 
 export async function benchCommand(args: string[], io: Io): Promise<number> {
   const p = parseFlags(args, { json: 'bool', runs: 'int', help: 'bool' });
