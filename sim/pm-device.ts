@@ -7,7 +7,8 @@
  * When a line must make room it is evicted (least recently used) and costs one media write of a
  * whole XPLine, however little of it was written — that is device-level write amplification:
  *
- *     DLWA = media bytes written / bytes written by CPU and NIC
+ *     DLWA = media bytes written / bytes written by CPU and NIC (in the 64-byte lines the
+ *            memory controller writes; `writtenBytes` keeps the exact payload count too)
  *
  * Sequential full-line writes give DLWA 1.0; many interleaved small-write streams evict lines
  * before they fill and give DLWA > 1. Physical addresses are interleaved across DIMMs in
@@ -41,8 +42,14 @@ interface Dimm {
 }
 
 export interface DlwaCounters {
-  /** Bytes written to the device by CPU flushes and NIC DMA. */
+  /** Bytes written to the device by CPU flushes and NIC DMA (exact payload bytes). */
   writtenBytes: number;
+  /**
+   * The same writes as the memory controller issues them: whole 64-byte lines (a 100-byte write
+   * touching two lines counts 128). DLWA is measured against this, as Optane's own counters
+   * (media writes / iMC write requests) and the Rowan paper measure it.
+   */
+  writtenLineBytes: number;
   /** Bytes written to the media (whole XPLines). */
   mediaBytes: number;
   /** XPLines evicted before all their sectors were written (each costs a read-modify-write). */
@@ -54,7 +61,7 @@ export class PmDevice {
   private readonly sectorsPerLine: number;
   private readonly fullMask: number;
   private readonly lineWriteNs: number;
-  readonly counters: DlwaCounters = { writtenBytes: 0, mediaBytes: 0, partialLineWrites: 0 };
+  readonly counters: DlwaCounters = { writtenBytes: 0, writtenLineBytes: 0, mediaBytes: 0, partialLineWrites: 0 };
 
   constructor(readonly params: PmDeviceParams) {
     if (params.xplineBytes % 64 !== 0 || params.xplineBytes > 64 * 30) throw new Error('xplineBytes must be a multiple of 64 up to 1920');
@@ -77,6 +84,7 @@ export class PmDevice {
     let accepted = nowNs;
     const first = Math.floor(addr / 64);
     const last = Math.floor((addr + length - 1) / 64);
+    this.counters.writtenLineBytes += (last - first + 1) * 64;
     for (let s = first; s <= last; s++) {
       const t = this.writeSector(s, nowNs);
       if (t > accepted) accepted = t;
@@ -131,8 +139,9 @@ export class PmDevice {
     this.drain();
   }
 
+  /** Media bytes per byte the memory controller wrote (64-byte lines); 1.0 when nothing was written. */
   dlwa(): number {
     const c = this.counters;
-    return c.writtenBytes === 0 ? 1 : c.mediaBytes / c.writtenBytes;
+    return c.writtenLineBytes === 0 ? 1 : c.mediaBytes / c.writtenLineBytes;
   }
 }

@@ -159,10 +159,10 @@ export function runDlwaPoint(mode: 'write' | 'rowan', streams: number, size: num
   let w0 = 0;
   let m0 = 0;
   cluster.sim.run(o.warmupNs);
-  w0 = dev.counters.writtenBytes;
+  w0 = dev.counters.writtenLineBytes;
   m0 = dev.counters.mediaBytes;
   cluster.sim.run(end);
-  const written = dev.counters.writtenBytes - w0;
+  const written = dev.counters.writtenLineBytes - w0;
   const media = dev.counters.mediaBytes - m0;
   if (cluster.sim.violation !== null) throw new Error(cluster.sim.violation.message);
   return { dlwa: written === 0 ? 1 : media / written, mops: done / (o.measureNs / 1000), latencyNs: done === 0 ? 0 : latSum / done };

@@ -117,7 +117,7 @@ export function runKvPoint(mode: Mode, threadsPerClient: number, o: { warmupNs: 
   let media = 0;
   for (const n of cluster.nodes.slice(0, servers)) {
     n.device.drain();
-    written += n.device.counters.writtenBytes;
+    written += n.device.counters.writtenLineBytes;
     media += n.device.counters.mediaBytes;
   }
   return {
