@@ -39,7 +39,10 @@ export interface KvPoint {
   putP50Ns: number;
   putP99Ns: number;
   getP50Ns: number;
+  /** Media bytes / the 64-byte lines the memory controller wrote (device-level, as PM counters report). */
   dlwa: number;
+  /** Media bytes / exact payload bytes written (counts stride padding and partial-line rewrites). */
+  mediaPerPayloadByte: number;
   ops: number;
 }
 
@@ -55,6 +58,7 @@ export interface RowanKvBenchResult {
   medianPutLatencyRatioBatchVsRowan: number;
   /** DLWA at the highest offered load, per mode. */
   dlwa: Record<Mode, number>;
+  mediaPerPayloadByte: Record<Mode, number>;
   peakMops: Record<Mode, number>;
   /** Throughput vs latency: every point of every mode. */
   curves: Record<Mode, KvPoint[]>;
@@ -114,10 +118,12 @@ export function runKvPoint(mode: Mode, threadsPerClient: number, o: { warmupNs: 
   // DLWA over the whole run, buffered lines drained at the end (a window too short to evict much
   // would otherwise read low).
   let written = 0;
+  let payload = 0;
   let media = 0;
   for (const n of cluster.nodes.slice(0, servers)) {
     n.device.drain();
     written += n.device.counters.writtenLineBytes;
+    payload += n.device.counters.writtenBytes;
     media += n.device.counters.mediaBytes;
   }
   return {
@@ -127,6 +133,7 @@ export function runKvPoint(mode: Mode, threadsPerClient: number, o: { warmupNs: 
     putP99Ns: quantile(putLat, 0.99),
     getP50Ns: median(getLat),
     dlwa: round(written === 0 ? 1 : media / written),
+    mediaPerPayloadByte: round(payload === 0 ? 1 : media / payload),
     ops: ok,
   };
 }
@@ -143,9 +150,11 @@ export function benchRowanKv(opts: RowanKvBenchOptions): RowanKvBenchResult {
   const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? 0 : round(a / b));
   const peakMops = {} as Record<Mode, number>;
   const dlwa = {} as Record<Mode, number>;
+  const mediaPerPayloadByte = {} as Record<Mode, number>;
   for (const m of modes) {
     peakMops[m] = peak(m);
     dlwa[m] = last(m)?.dlwa ?? 0;
+    mediaPerPayloadByte[m] = last(m)?.mediaPerPayloadByte ?? 0;
   }
   return {
     throughputRatioVsRpc: ratio(peakMops.rowan, peakMops.rpc),
@@ -155,6 +164,7 @@ export function benchRowanKv(opts: RowanKvBenchOptions): RowanKvBenchResult {
     medianPutLatencyRatioVsWrite: ratio(last('write')?.putP50Ns, last('rowan')?.putP50Ns),
     medianPutLatencyRatioBatchVsRowan: ratio(last('batch')?.putP50Ns, last('rowan')?.putP50Ns),
     dlwa,
+    mediaPerPayloadByte,
     peakMops,
     curves,
     params: { servers: 6, clientMachines: 8, workersPerServer: 24, rpcThreadsPerServer: 24, shards: 96, replicas: 3, putFraction: 0.5, valueSize: 'zippydb (mean 90.8 B)', keys: o.keys, distribution: 'uniform', ddio: false, flush: 'read', network: '100g', pm: OPTANE_PRESET, warmupNs: o.warmupNs, measureNs: o.measureNs, threadsPerClient: tpc },
