@@ -58,6 +58,24 @@ export class Writer {
   }
 
   str(s: string): this {
+    // Keys and values are almost always ASCII: copy code units directly, no encoder allocation.
+    const n = s.length;
+    if (n <= 0xffff) {
+      this.need(2 + n);
+      const buf = this.buf;
+      const at = this.pos + 2;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[at + i] = c;
+      }
+      if (i === n) {
+        this.dv.setUint16(this.pos, n, true);
+        this.pos = at + n;
+        return this;
+      }
+    }
     const b = enc.encode(s);
     if (b.length > 0xffff) throw new RangeError(`string too long: ${b.length} bytes`);
     this.u16(b.length);
@@ -129,9 +147,16 @@ export class Reader {
   str(): string {
     const n = this.u16();
     this.need(n);
-    const s = dec.decode(this.buf.subarray(this.pos, this.pos + n));
+    const buf = this.buf;
+    const start = this.pos;
     this.pos += n;
-    return s;
+    if (n <= 64) {
+      // Short ASCII strings (keys, small values): build directly, no decoder call.
+      let ascii = true;
+      for (let i = start; i < start + n; i++) if (buf[i]! >= 0x80) ascii = false;
+      if (ascii) return String.fromCharCode.apply(null, buf.subarray(start, start + n) as unknown as number[]);
+    }
+    return dec.decode(buf.subarray(start, start + n));
   }
 
   strOrNull(): string | null {
