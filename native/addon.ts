@@ -70,6 +70,8 @@ export interface NicOptions {
   port?: number | string;
   /** CAS: provider atomics when available (auto), always (native) or the RPC emulation (rpc). */
   atomics?: 'auto' | 'native' | 'rpc';
+  /** Request FI_DELIVERY_COMPLETE on sends and writes (delivery, the default) or not (transmit). */
+  completion?: 'delivery' | 'transmit';
 }
 
 /** The addon's Nic class (native/src/nic.cc). Post methods read their arguments from the args array set by setIo. */
@@ -119,6 +121,10 @@ export interface Addon {
   pmemPersist(handle: number, offset: number, length: number, mode?: number): void;
   pmemMemcpyPersist(handle: number, offset: number, bytes: Uint8Array, mode?: number): void;
   pmemUnmap(handle: number, buffer?: ArrayBuffer): void;
+  /** pmem_memcpy_nodrain: libpmem's copy for persistent stores (non-temporal for large sizes); durable after pmemDrain. */
+  pmemMemcpyNodrain(handle: number, offset: number, bytes: Uint8Array): void;
+  /** pmem_drain (sfence). */
+  pmemDrain(): void;
   pmemIsPmem(handle: number): boolean;
 }
 

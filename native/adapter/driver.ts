@@ -44,6 +44,8 @@ export interface DriverOptions {
   host: string;
   port: number;
   atomics: 'auto' | 'native' | 'rpc';
+  /** delivery: FI_DELIVERY_COMPLETE on sends/writes; transmit: not (the fabric confirms placement with READs). */
+  completion: 'delivery' | 'transmit';
   /** Peers' main endpoint addresses, by node id (looked up lazily, so it may be filled in later). */
   peers: (node: number) => PeerAddress | undefined;
   /** The scheduler's clock (ns). */
@@ -103,6 +105,8 @@ export class NicDriver implements Pollable {
   readonly cmTag = makeTag(TAG_CM, 0, 0);
   /** Handles CM messages (set by the fabric). */
   onCm: ((m: CmMessage) => void) | null = null;
+  /** Runs at the start of every poll (the fabric posts its flush READs there). */
+  beforePoll: (() => void) | null = null;
   private cmIds = 0;
   /** Regions this node registered, as peers see them. */
   readonly localDir: DirEntry[] = [];
@@ -114,7 +118,7 @@ export class NicDriver implements Pollable {
     readonly opts: DriverOptions,
     onReadable: () => void,
   ) {
-    this.nic = new addon.Nic({ provider: opts.provider, host: opts.host, port: opts.port, atomics: opts.atomics });
+    this.nic = new addon.Nic({ provider: opts.provider, host: opts.host, port: opts.port, atomics: opts.atomics, completion: opts.completion });
     this.nic.setIo(this.args, this.out);
     this.info = this.nic.info();
     this.canWait = this.info.waitFd;
@@ -265,6 +269,7 @@ export class NicDriver implements Pollable {
 
   poll(): number {
     if (this.closed) return 0;
+    this.beforePoll?.();
     let total = 0;
     const out = this.out;
     const e = this.entry;

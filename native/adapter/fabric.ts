@@ -29,7 +29,7 @@ import type { NicOrder } from '../addon.js';
 import { type NativeEntry, NativeOp, type NicDriver, type OpSink, type Retryable } from './driver.js';
 import { NativeMemory } from './memory.js';
 import type { NativeScheduler } from './scheduler.js';
-import { type CmMessage, type DirEntry, FI, type RecvTarget, TAG_QP, TAG_SRQ, TAG_UD, dataHi, fromHex, hiId, hiNode, makeTag, toHex } from './wire.js';
+import { type CmMessage, type DirEntry, FI, type FlushKey, type RecvTarget, TAG_QP, TAG_SRQ, TAG_UD, dataHi, fromHex, hiId, hiNode, makeTag, toHex } from './wire.js';
 
 /** What the fabric needs from its node. */
 export interface FabricEnv {
@@ -325,7 +325,16 @@ export class RecvQueue implements SharedReceiveQueue, OpSink, Retryable {
 type QpOpKind = 'write' | 'read' | 'cas' | 'send';
 
 class QpOp extends NativeOp {
+  /** Completed (and, in flush mode, confirmed placed): ready for delivery in order. */
   done = false;
+  /** Posting order on the QP (covering by a later READ compares these). */
+  seq = 0;
+  /** Flush mode: the provider reported the WRITE/SEND sent (its buffer is free). */
+  transmitted = false;
+  /** Flush mode: a later READ on the same target completed, so this WRITE/SEND was placed. */
+  placed = false;
+  /** An internal READ posted to confirm placement (never delivered to a CQ). */
+  flush = false;
   status: WcStatus = 'success';
   value: number | undefined = undefined;
   /** 0: the peer's main endpoint; 1: a multi-packet SRQ endpoint. Ordering holds only within one. */
@@ -356,6 +365,8 @@ interface PeerInfo {
   /** fi_addr of the peer's main endpoint. */
   addr: number;
   recv: RecvTarget;
+  /** The peer's 8-byte flush region (REMOTE_READ), read to confirm placement in flush mode. */
+  flush: FlushKey;
   /** fi_addr of the peer's multi-packet SRQ endpoint, once inserted. */
   mrecvAddr: number;
 }
@@ -381,9 +392,17 @@ export function orderTable(o: NicOrder, atomicsNative: boolean): OrderTable {
  * work requests in order; a completion that arrives early waits for its predecessors). Execution
  * order: libfabric only orders what the provider's msg_order promises (tcp;ofi_rxm with FI_ATOMIC:
  * RMA after RMA and anything after a SEND, not a SEND after a WRITE); where it does not, the QP
- * fences — it posts the next work request only once the earlier ones have completed (completions
- * are FI_DELIVERY_COMPLETE: the effect is visible at the target). So a WRITE followed by a SEND on
- * one QP is seen in that order by the receiver, as on RC.
+ * fences — it posts the next work request only once the earlier ones have completed. So a WRITE
+ * followed by a SEND on one QP is seen in that order by the receiver, as on RC.
+ *
+ * "Completed" means placed at the target, as an RC ACK does. Two ways to get that:
+ *  - delivery mode: WRITEs and SENDs are posted with FI_DELIVERY_COMPLETE (sockets, verbs);
+ *  - flush mode (tcp;ofi_rxm, whose delivery-complete acknowledgements stall now and then in
+ *    libfabric 1.17): they are posted with the provider's default completion, which only says the
+ *    bytes left this process, and the QP then READs 8 bytes of the peer's flush region on the same
+ *    endpoint. Reads are ordered after earlier WRITEs and SENDs (FI_ORDER_RAW / RAS), so when that
+ *    READ — or any later READ of the protocol's own — completes, everything before it was placed.
+ *    One flush READ covers every WRITE/SEND posted in a scheduler round.
  *
  * Remote keys are checked against the peer's registration directory (sent by the connection
  * manager, refreshed on a miss) before a WRITE/READ/CAS is posted: a bad rkey, a missing access
@@ -400,6 +419,10 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
   private readonly queue: QpOp[] = [];
   private toIssue: QpOp[] = [];
   private readonly inflight: QpOp[] = [];
+  /** Flush mode: WRITEs/SENDs issued and not yet known to be placed. */
+  private unflushed: QpOp[] = [];
+  private seqCounter = 0;
+  private flushWanted = false;
   private halted = false;
   private waitingEagain = false;
 
@@ -427,6 +450,7 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
 
   connectTo(p: Omit<PeerInfo, 'mrecvAddr'>): void {
     this.peer = { ...p, mrecvAddr: -1 };
+    if (p.recv.kind === 'mrecv') this.peer.mrecvAddr = this.fab.env.driver.addrOfName(p.recv.name);
   }
 
   // ---- posting ----
@@ -530,14 +554,84 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
         this.deliver();
         return;
       }
+      op.seq = ++this.seqCounter;
       this.inflight.push(op);
+      if (this.fab.flushMode && (op.op === 'write' || op.op === 'send')) {
+        this.unflushed.push(op);
+        if (!this.flushWanted) {
+          this.flushWanted = true;
+          this.fab.wantFlush(this);
+        }
+      }
     }
   }
 
   retry(): boolean {
     this.waitingEagain = false;
     this.pump();
+    if (this.flushWanted) this.fab.wantFlush(this);
     return !this.waitingEagain;
+  }
+
+  /**
+   * Flush mode: posts one 8-byte READ of the peer's flush region per target endpoint that has
+   * WRITEs/SENDs not yet covered by a later READ (called once per scheduler round by the fabric).
+   * Returns false if the provider refused with EAGAIN (the fabric calls again next round).
+   */
+  postFlushes(): boolean {
+    this.flushWanted = false;
+    const p = this.peer;
+    if (p === null || this.state === 'error' || this.unflushed.length === 0) return true;
+    for (const target of [0, 1]) {
+      let last = 0;
+      for (const o of this.unflushed) if (o.target === target && o.seq > last) last = o.seq;
+      if (last === 0) continue;
+      let covered = false;
+      for (const o of this.inflight) if (o.target === target && o.seq > last && (o.op === 'read' || o.op === 'cas')) covered = true;
+      if (covered) continue;
+      const f = new QpOp(this, 'read', 0, false, null, null, null, 8, 0, 0);
+      f.flush = true;
+      f.target = target;
+      const d = this.fab.env.driver;
+      const addr = target === 0 ? p.addr : p.mrecvAddr;
+      const rc = d.postRead(f, addr, { buf: this.fab.flushScratch, off: 0, len: 8 }, p.flush.base, p.flush.key);
+      if (rc === -FI.EAGAIN) {
+        this.flushWanted = true;
+        return false;
+      }
+      if (rc !== 0) {
+        this.settleCovered(target, Infinity, errorStatus(-rc, 'read'));
+        continue;
+      }
+      f.seq = ++this.seqCounter;
+      this.inflight.push(f);
+    }
+    this.deliver();
+    this.pump();
+    return true;
+  }
+
+  /** A READ (the protocol's or a flush) completed on `target`: earlier WRITEs/SENDs there are placed (or failed with it). */
+  private settleCovered(target: number, seq: number, status: WcStatus): void {
+    if (this.unflushed.length === 0) return;
+    const keep: QpOp[] = [];
+    for (const o of this.unflushed) {
+      if (o.target !== target || o.seq >= seq) {
+        keep.push(o);
+        continue;
+      }
+      o.placed = true;
+      if (status !== 'success' && o.status === 'success') o.status = status;
+      if (o.transmitted || status !== 'success') this.markDone(o);
+    }
+    this.unflushed = keep;
+  }
+
+  private markDone(op: QpOp): void {
+    if (op.done) return;
+    op.done = true;
+    const i = this.inflight.indexOf(op);
+    if (i >= 0) this.inflight.splice(i, 1);
   }
 
   private needsFence(op: QpOp): boolean {
@@ -556,7 +650,6 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
       if (p.recv.kind === 'tag') return d.postSend(op, 0, p.addr, p.recv.tag, src!, 0, hi, op.length);
       const pad = Math.ceil(Math.max(op.length, 1) / p.recv.stride) * p.recv.stride;
       if (pad > p.recv.maxMessage) return 'remote-access-error';
-      if (p.mrecvAddr < 0) p.mrecvAddr = d.addrOfName(p.recv.name);
       return d.postSend(op, 0, p.mrecvAddr, -1, src!, pad, hi, op.length);
     }
     const remote = op.remote!;
@@ -586,8 +679,27 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
 
   onNative(nop: NativeOp, e: NativeEntry): void {
     const op = nop as QpOp;
+    if (op.flush) {
+      this.markDone(op);
+      this.settleCovered(op.target, op.seq, e.err === 0 ? 'success' : errorStatus(e.err, 'read'));
+      this.deliver();
+      this.pump();
+      return;
+    }
+    if (this.fab.flushMode && (op.op === 'write' || op.op === 'send') && e.err === 0) {
+      // Sent; placed once a later READ on the same target completes.
+      op.transmitted = true;
+      if (op.placed) this.markDone(op);
+      this.deliver();
+      this.pump();
+      return;
+    }
     const i = this.inflight.indexOf(op);
     if (i >= 0) this.inflight.splice(i, 1);
+    if (e.err !== 0) {
+      const j = this.unflushed.indexOf(op);
+      if (j >= 0) this.unflushed.splice(j, 1);
+    }
     if (e.err === FI.ECANCELED && op.op !== 'send' && this.peer !== null && this.fab.live) {
       // tcp;ofi_rxm reports a refused key and a lost connection alike (ECANCELED, connection
       // dropped). Tell them apart by asking the target for its directory: a revoked rkey is
@@ -609,6 +721,7 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
     else {
       op.status = 'success';
       if (op.op === 'cas') op.value = e.value;
+      if (op.op === 'read' || op.op === 'cas') this.settleCovered(op.target, op.seq, 'success');
     }
     this.deliver();
     this.pump();
@@ -647,6 +760,9 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
       op.done = true;
       op.status = 'flushed';
     }
+    // WRITEs/SENDs waiting for a flush: their outcome no longer matters (they are flushed).
+    for (const op of this.unflushed) if (op.transmitted) this.markDone(op);
+    this.unflushed = this.unflushed.filter((o) => !o.done);
   }
 
   /** Fails the QP from outside a delivery (CQ overrun, close): flushed work requests are delivered. */
@@ -790,11 +906,37 @@ export class NativeFabric implements Fabric {
   private readonly listeners = new Map<string, NativeListener>();
   private readonly udPorts = new Map<number, NativeUd>();
   private readonly pendingConnects = new Map<number, Future<CmMessage | null>>();
+  /** Flush mode (see NativeQp): placement is confirmed by READs, not by delivery-complete completions. */
+  readonly flushMode: boolean;
+  /** This node's flush region, as peers read it. */
+  readonly flushKey: FlushKey;
+  /** Where flush READs land (contents never looked at). */
+  readonly flushScratch = new ArrayBuffer(64);
+  private readonly flushRegion = new ArrayBuffer(64);
+  private flushQueue = new Set<NativeQp>();
 
   constructor(readonly env: FabricEnv) {
-    const info = env.driver.info;
+    const d = env.driver;
+    const info = d.info;
     this.ordered = orderTable(info.order, info.atomics === 'native');
-    env.driver.onCm = (m) => this.onCm(m);
+    this.flushMode = !info.deliveryComplete;
+    d.onCm = (m) => this.onCm(m);
+    const rkey = (((env.bootCount & 0xff) << 24) | 0xffffff) >>> 0;
+    const [key, base] = d.nic.regMr(d.bufId(this.flushRegion), Access.REMOTE_READ, rkey);
+    this.flushKey = { key, base };
+    d.beforePoll = () => this.postFlushes();
+  }
+
+  /** A QP has WRITEs/SENDs to confirm: it posts its flush READs at the start of the next poll. */
+  wantFlush(qp: NativeQp): void {
+    this.flushQueue.add(qp);
+  }
+
+  private postFlushes(): void {
+    if (this.flushQueue.size === 0) return;
+    const q = this.flushQueue;
+    this.flushQueue = new Set();
+    for (const qp of q) if (!qp.postFlushes()) this.flushQueue.add(qp);
   }
 
   get nodeId(): number {
@@ -896,7 +1038,7 @@ export class NativeFabric implements Fabric {
     const id = d.newCmId();
     const f = new Future<CmMessage | null>();
     this.pendingConnects.set(id, f);
-    d.cmSend(dest, { t: 'req', id, svc: service, node: this.nodeId, boot: this.env.bootCount, qp: qp.id, name: d.name, recv: qp.recvTarget }, () => void f.resolve(null));
+    d.cmSend(dest, { t: 'req', id, svc: service, node: this.nodeId, boot: this.env.bootCount, qp: qp.id, name: d.name, recv: qp.recvTarget, flush: this.flushKey }, () => void f.resolve(null));
     const sched = this.env.sched;
     sched.at(sched.now() + Math.max(timeoutNs, this.env.connectTimeoutFloorNs), null, () => void f.resolve(null));
     const rep = (f.done ? f.value : ((yield f as Future<unknown>) as CmMessage | null)) as CmMessage | null;
@@ -907,7 +1049,7 @@ export class NativeFabric implements Fabric {
       this.env.trace('cm.connect-failed', { to: remote, service, reason: rep === null ? 'timeout' : rep.t === 'rep' && !rep.ok ? rep.reason : 'down' });
       return null;
     }
-    qp.connectTo({ qpId: rep.qp, boot: rep.boot, addr: dest, recv: rep.recv });
+    qp.connectTo({ qpId: rep.qp, boot: rep.boot, addr: dest, recv: rep.recv, flush: rep.flush });
     d.setDir(remote, rep.boot, rep.dir);
     this.env.trace('cm.connected', { to: remote, service, qp: qp.id, peerQp: rep.qp });
     return { qp, privateData: fromHex(rep.pd) };
@@ -943,9 +1085,9 @@ export class NativeFabric implements Fabric {
           return;
         }
         const qp = this.makeQp(m.node, l.opts);
-        qp.connectTo({ qpId: m.qp, boot: m.boot, addr: dest, recv: m.recv });
+        qp.connectTo({ qpId: m.qp, boot: m.boot, addr: dest, recv: m.recv, flush: m.flush });
         d.dirHolders.add(dest);
-        d.cmSend(dest, { t: 'rep', id: m.id, ok: true, node: this.nodeId, boot: this.env.bootCount, qp: qp.id, recv: qp.recvTarget, pd: toHex(l.privateData), dir: d.localDir });
+        d.cmSend(dest, { t: 'rep', id: m.id, ok: true, node: this.nodeId, boot: this.env.bootCount, qp: qp.id, recv: qp.recvTarget, flush: this.flushKey, pd: toHex(l.privateData), dir: d.localDir });
         this.env.trace('cm.accepted', { from: m.node, service: m.svc, qp: qp.id });
         l.deliver(qp);
         return;

@@ -34,6 +34,13 @@ export class NativeMemory implements Memory {
   private readonly words: BigUint64Array;
   readonly sizeBytes: number;
   private unmapped = false;
+  /**
+   * Writes of at least this many bytes to PM use libpmem's copy (pmem_memcpy_nodrain: non-temporal
+   * stores, as pmem_memcpy_persist does), so the later persist does not have to write back dirty
+   * cache lines. persist still flushes the whole range (cheap on lines that are not cached), so a
+   * store or a NIC write that lands in between is made durable too.
+   */
+  static ntThreshold = 256;
 
   constructor(
     readonly name: string,
@@ -100,6 +107,17 @@ export class NativeMemory implements Memory {
   *write(offset: number, bytes: Uint8Array): Task<void> {
     this.check(offset, bytes.length);
     yield 0;
+    this.writeNow(offset, bytes);
+  }
+
+  /** The store of `write`, without the scheduling point (benchmarks): large PM writes use libpmem's copy. */
+  writeNow(offset: number, bytes: Uint8Array): void {
+    const pm = this.pm;
+    if (pm !== null && bytes.length >= NativeMemory.ntThreshold && (pm.mode === 1 || (pm.mode === 0 && pm.isPmem))) {
+      this.check(offset, bytes.length);
+      pm.addon.pmemMemcpyNodrain(pm.handle, offset, bytes);
+      return;
+    }
     this.poke(offset, bytes);
   }
 
@@ -144,7 +162,15 @@ export class NativeMemory implements Memory {
 
   /** The durability step itself, without a scheduling point (benchmarks, shutdown). */
   persistNow(offset: number, length: number): void {
-    if (this.pm !== null && length > 0) this.pm.addon.pmemPersist(this.pm.handle, offset, length, this.pm.mode);
+    const pm = this.pm;
+    if (pm !== null && length > 0) pm.addon.pmemPersist(pm.handle, offset, length, pm.mode);
+  }
+
+  /** Copy + persist in one addon call (pmem_memcpy_persist on real PM or in flush mode). Benchmarks. */
+  memcpyPersistNow(offset: number, bytes: Uint8Array): void {
+    this.check(offset, bytes.length);
+    if (this.pm === null) this.u8.set(bytes, offset);
+    else this.pm.addon.pmemMemcpyPersist(this.pm.handle, offset, bytes, this.pm.mode);
   }
 
   /** Unmaps a PM region (its ArrayBuffer is detached). Used when a node shuts down. */

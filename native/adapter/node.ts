@@ -28,6 +28,12 @@ export interface NativeNodeOptions {
   provider?: string;
   /** CAS implementation: provider atomics when available (auto), or the RPC emulation. Env KVLAB_FI_ATOMICS. */
   atomics?: 'auto' | 'native' | 'rpc';
+  /**
+   * How a WRITE/SEND completion is made to mean "placed at the target": FI_DELIVERY_COMPLETE
+   * (delivery) or a flush READ (transmit). Default: transmit on tcp (libfabric 1.17's tcp;ofi_rxm
+   * delivery-complete path stalls), delivery elsewhere. Env KVLAB_FI_COMPLETION.
+   */
+  completion?: 'delivery' | 'transmit';
   /** The run seed (random streams are derived from it, the node and the boot count). */
   seed?: number | string;
   scheduler?: NativeScheduler;
@@ -151,6 +157,9 @@ export class NativeNode implements ThreadOwner {
     const port = opts.port ?? (self !== undefined && 'port' in self ? self.port : 0);
     const atomicsEnv = process.env['KVLAB_FI_ATOMICS'];
     const atomics = opts.atomics ?? (atomicsEnv === 'native' || atomicsEnv === 'rpc' ? atomicsEnv : 'auto');
+    const provider = opts.provider ?? providerFromEnv();
+    const completionEnv = process.env['KVLAB_FI_COMPLETION'];
+    const completion = opts.completion ?? (completionEnv === 'delivery' || completionEnv === 'transmit' ? completionEnv : provider === 'tcp' || provider === 'tcp;ofi_rxm' ? 'transmit' : 'delivery');
     // rxm runs connection management every CM_PROGRESS_INTERVAL µs of CQ polling (default 10 ms);
     // a shorter interval makes first contact with a peer (and a multi-packet SRQ) take ~1 ms.
     if (process.env['FI_OFI_RXM_CM_PROGRESS_INTERVAL'] === undefined) process.env['FI_OFI_RXM_CM_PROGRESS_INTERVAL'] = '1000';
@@ -159,10 +168,11 @@ export class NativeNode implements ThreadOwner {
       {
         nodeId: opts.nodeId,
         bootCount: this.bootCount,
-        provider: opts.provider ?? providerFromEnv(),
+        provider,
         host,
         port,
         atomics,
+        completion,
         peers: opts.peers ?? (() => undefined),
         now: () => this.sched.now(),
         retryTimeoutNs: opts.retryTimeoutNs ?? 1_000_000_000,
@@ -249,7 +259,7 @@ export function describe(node: number, boot: number, i: NicInfo): string {
   return (
     `node ${node} boot ${boot}: provider ${i.provider} (fabric ${i.fabric}, domain ${i.domain}) at ${i.address}; ` +
     `atomics ${i.atomics === 'native' ? 'native (fi_compare_atomic)' : 'emulated (RPC)'}, ` +
-    `${i.deliveryComplete ? 'delivery-complete' : 'transmit-complete'} completions, ${i.dataProgress} progress, ${i.waitFd ? 'wait fd' : 'no wait fd (polling)'}`
+    `${i.deliveryComplete ? 'delivery-complete completions' : 'placement confirmed by flush READs'}, ${i.dataProgress} progress, ${i.waitFd ? 'wait fd' : 'no wait fd (polling)'}`
   );
 }
 

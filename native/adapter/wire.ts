@@ -73,10 +73,16 @@ export interface DirEntry {
   access: number;
 }
 
+/** A node's flush region (8 readable bytes): READ to confirm that earlier WRITEs/SENDs were placed. */
+export interface FlushKey {
+  key: number;
+  base: number;
+}
+
 /** Connection-manager messages (JSON over the CM tag). */
 export type CmMessage =
-  | { t: 'req'; id: number; svc: string; node: number; boot: number; qp: number; name: string; recv: RecvTarget }
-  | { t: 'rep'; id: number; ok: true; node: number; boot: number; qp: number; recv: RecvTarget; pd: string; dir: DirEntry[] }
+  | { t: 'req'; id: number; svc: string; node: number; boot: number; qp: number; name: string; recv: RecvTarget; flush: FlushKey }
+  | { t: 'rep'; id: number; ok: true; node: number; boot: number; qp: number; recv: RecvTarget; flush: FlushKey; pd: string; dir: DirEntry[] }
   | { t: 'rep'; id: number; ok: false; node: number; boot: number; reason: string }
   | { t: 'dirq'; id: number; node: number; name: string }
   | { t: 'dirr'; id: number; node: number; boot: number; dir: DirEntry[] }

@@ -79,20 +79,25 @@ Nic::Nic(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Nic>(info) {
     if (v.IsNumber()) return std::to_string(v.As<Napi::Number>().Int64Value());
     return std::string(d);
   };
-  open(env, str("provider", "tcp"), str("host", ""), str("port", ""), str("atomics", "auto"));
+  open(env, str("provider", "tcp"), str("host", ""), str("port", ""), str("atomics", "auto"), str("completion", "delivery"));
 }
 
 Nic::~Nic() { closeAll(); }
 
-void Nic::open(Napi::Env env, const std::string& provArg, const std::string& host, const std::string& port, const std::string& atomics) {
+void Nic::open(Napi::Env env, const std::string& provArg, const std::string& host, const std::string& port, const std::string& atomics,
+               const std::string& completion) {
   const std::string prov = mapProvider(provArg);
   if (atomics != "auto" && atomics != "native" && atomics != "rpc") throw Napi::Error::New(env, "atomics must be auto, native or rpc");
+  if (completion != "delivery" && completion != "transmit") throw Napi::Error::New(env, "completion must be delivery or transmit");
+  // delivery: request FI_DELIVERY_COMPLETE (fall back to the provider's default if refused);
+  // transmit: never (the adapter confirms placement itself, with a READ after the operations).
+  const std::vector<bool> dcChoices = completion == "delivery" ? std::vector<bool>{true, false} : std::vector<bool>{false};
   std::vector<bool> atomicChoices;
   if (atomics == "auto") atomicChoices = {true, false};
   else atomicChoices = {atomics == "native"};
   int rc = -FI_ENODATA;
   for (bool withAtomic : atomicChoices) {
-    for (bool dc : {true, false}) {
+    for (bool dc : dcChoices) {
       fi_info* hints = fi_allocinfo();
       hints->ep_attr->type = FI_EP_RDM;
       hints->caps = FI_MSG | FI_TAGGED | FI_RMA | FI_READ | FI_WRITE | FI_REMOTE_READ | FI_REMOTE_WRITE | FI_SEND | FI_RECV | FI_MULTI_RECV |

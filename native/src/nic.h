@@ -130,7 +130,8 @@ class Nic : public Napi::ObjectWrap<Nic> {
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // ---- internals ----
-  void open(Napi::Env env, const std::string& prov, const std::string& host, const std::string& port, const std::string& atomics);
+  void open(Napi::Env env, const std::string& prov, const std::string& host, const std::string& port, const std::string& atomics,
+            const std::string& completion);
   int openEndpoint(fi_info* info, size_t minMultiRecv, bool multi);
   Ctx* ctxAlloc(uint32_t opId, uint8_t kind);
   void ctxFree(Ctx* c);

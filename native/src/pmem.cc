@@ -115,6 +115,24 @@ Napi::Value MemcpyPersist(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// pmemMemcpyNodrain(handle, off, bytes): pmem_memcpy_nodrain — the copy libpmem uses for
+// persistent stores (non-temporal stores for large sizes), not yet drained; pmemDrain() (sfence)
+// or pmemPersist makes it durable.
+Napi::Value MemcpyNodrain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Mapping* m = mapping(info[0]);
+  const double off = info[1].As<Napi::Number>().DoubleValue();
+  Napi::Uint8Array u = info[2].As<Napi::Uint8Array>();
+  if (!m || !inRange(m, off, static_cast<double>(u.ByteLength()))) throw Napi::RangeError::New(env, "pmemMemcpyNodrain: bad mapping or range");
+  pmem_memcpy_nodrain(static_cast<char*>(m->addr) + static_cast<size_t>(off), u.Data(), u.ByteLength());
+  return env.Undefined();
+}
+
+Napi::Value Drain(const Napi::CallbackInfo& info) {
+  pmem_drain();
+  return info.Env().Undefined();
+}
+
 // pmemUnmap(handle, buffer): detaches the ArrayBuffer (so no stale view can touch the unmapped
 // range) and unmaps.
 Napi::Value Unmap(const Napi::CallbackInfo& info) {
@@ -142,6 +160,8 @@ void InitPmem(Napi::Env env, Napi::Object exports) {
   exports.Set("pmemPersist", Napi::Function::New(env, Persist, "pmemPersist"));
   exports.Set("pmemMemcpyPersist", Napi::Function::New(env, MemcpyPersist, "pmemMemcpyPersist"));
   exports.Set("pmemUnmap", Napi::Function::New(env, Unmap, "pmemUnmap"));
+  exports.Set("pmemMemcpyNodrain", Napi::Function::New(env, MemcpyNodrain, "pmemMemcpyNodrain"));
+  exports.Set("pmemDrain", Napi::Function::New(env, Drain, "pmemDrain"));
   exports.Set("pmemIsPmem", Napi::Function::New(env, IsPmem, "pmemIsPmem"));
 }
 

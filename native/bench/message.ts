@@ -1,0 +1,225 @@
+/**
+ * Benchmark (a): message round trip of the native backend vs libfabric's own fi_pingpong, on the
+ * same provider, endpoint type (RDM) and message sizes, measured in one run.
+ *
+ * fi_pingpong (libfabric-bin) is run as two processes (server + client on 127.0.0.1) and its
+ * "usec/xfer" (one-way time per transfer) is parsed. The addon side is kvlab's full stack: an RC
+ * QueuePair of the adapter, SEND + RECV completions through coroutine threads, between this
+ * process and an echo process (native/bench/echo-child.ts) — and, for reference, between two
+ * nodes inside this process. Its time per transfer = round-trip time / 2.
+ *
+ * ratio = fi_pingpong µs per transfer / addon µs per transfer (a rate ratio; target ≥ 0.5).
+ */
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CompletionQueue, Future, type Memory, type Platform, type QueuePair, type Task } from '../../src/platform/index.js';
+import { providerFromEnv, requireAddon } from '../addon.js';
+import { LocalCluster, NativeNode, settle } from '../adapter/node.js';
+import { fromHex } from '../adapter/wire.js';
+import { freePort, median, nodeEntry, round, runToEnd, startUntil, stopChild } from './util.js';
+
+export interface MessageBenchOptions {
+  provider?: string;
+  sizes?: number[];
+  iterations?: number;
+  runs?: number;
+  /** 'process': against an echo process (like fi_pingpong); 'inprocess': two nodes in this process. */
+  modes?: ('process' | 'inprocess')[];
+}
+
+export interface MessageBenchSize {
+  size: number;
+  fiPingpongUsecPerXfer: number;
+  fiPingpongRuns: number[];
+  addon: { mode: 'process' | 'inprocess'; usecPerXfer: number; runs: number[]; ratio: number }[];
+}
+
+export interface MessageBenchResult {
+  bench: 'native-message';
+  provider: string;
+  libfabricProvider: string;
+  iterations: number;
+  runs: number;
+  sizes: MessageBenchSize[];
+  /** The headline: process mode at the first size. */
+  ratio: number;
+  target: number;
+  commands: string[];
+}
+
+function pingpongProvider(p: string): string {
+  return p === 'tcp;ofi_rxm' ? 'tcp' : p === 'verbs;ofi_rxm' ? 'verbs' : p;
+}
+
+/** One fi_pingpong run (server + client processes); µs per transfer. */
+export async function fiPingpong(provider: string, size: number, iterations: number): Promise<{ usec: number; command: string }> {
+  const prov = pingpongProvider(provider);
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const common = ['-p', prov, '-e', 'rdm', '-I', String(iterations), '-S', String(size)];
+    const server = startUntil('fi_pingpong', [...common, '-B', String(port)], /$^/, process.env, 60_000).catch(() => null);
+    await new Promise((r) => setTimeout(r, 300));
+    const command = `fi_pingpong ${common.join(' ')} -B ${port} & fi_pingpong ${common.join(' ')} -P ${port} 127.0.0.1`;
+    try {
+      const out = await runToEnd('fi_pingpong', [...common, '-P', String(port), '127.0.0.1'], 120_000);
+      for (const line of out.split('\n')) {
+        const f = line.trim().split(/\s+/);
+        if (f.length >= 8 && f[0] === String(size) && Number.isFinite(Number(f[6]))) return { usec: Number(f[6]), command };
+      }
+      throw new Error(`fi_pingpong: cannot parse its output:\n${out}`);
+    } catch (e) {
+      if (attempt >= 2) throw e;
+    } finally {
+      void server;
+    }
+  }
+}
+
+interface Ping {
+  qp: QueuePair;
+  recvCq: CompletionQueue;
+  buf: Memory;
+  src: Memory;
+  stride: number;
+}
+
+/** Ping side: `iterations` round trips of `size` bytes; returns µs per transfer (RTT / 2). */
+function* pingLoop(p: Platform, g: Ping, size: number, iterations: number): Task<number> {
+  const { qp, recvCq, buf, src, stride } = g;
+  const t0 = p.rt.now();
+  for (let k = 0; k < iterations; k++) {
+    yield* qp.send({ mem: src, offset: 0, length: size }, { signaled: false });
+    for (;;) {
+      const c = yield* recvCq.next(10e9);
+      if (c === null) throw new Error('ping: no reply within 10 s');
+      if (c.opcode !== 'recv') continue;
+      if (c.status !== 'success' || c.byteLen !== size) throw new Error(`ping: bad reply ${JSON.stringify(c)}`);
+      yield* qp.postRecv({ mem: buf, offset: c.wrId * stride, length: stride }, c.wrId);
+      break;
+    }
+  }
+  return (p.rt.now() - t0) / 1e3 / iterations / 2;
+}
+
+function runThread<T>(p: Platform, body: () => Task<T>, timeoutMs = 600_000): Promise<T> {
+  const f = new Future<{ ok: true; v: T } | { ok: false; e: unknown }>();
+  p.rt.spawn('bench', function* (): Task<void> {
+    try {
+      f.resolve({ ok: true, v: yield* body() });
+    } catch (e) {
+      f.resolve({ ok: false, e });
+    }
+  });
+  return settle(f, timeoutMs).then((r) => {
+    if (!r.ok) throw r.e;
+    return r.v;
+  });
+}
+
+async function addonRuns(mode: 'process' | 'inprocess', provider: string, sizes: number[], iterations: number, runs: number): Promise<Map<number, number[]>> {
+  const dir = join(tmpdir(), `kvlab-bench-msg-${process.pid}-${mode}`);
+  const out = new Map<number, number[]>();
+  let node: NativeNode;
+  let stop: () => Promise<void>;
+  if (mode === 'process') {
+    const e = nodeEntry('echo-child');
+    const { child, match } = await startUntil(e.cmd, [...e.args, provider, join(dir, 'echo')], /READY ([0-9a-f]+)/);
+    const name = fromHex(match[1]!);
+    node = new NativeNode({ nodeId: 0, dataDir: join(dir, 'ping'), provider, host: '127.0.0.1', port: 0, quiet: true, peers: (n) => (n === 1 ? { name } : undefined) });
+    stop = async () => {
+      node.shutdown();
+      await stopChild(child);
+    };
+  } else {
+    const c = new LocalCluster({ nodes: 2, dataDir: dir, provider, quiet: true });
+    node = c.nodes[0]!;
+    const echo = c.nodes[1]!.platform;
+    const recvCq = echo.fabric.createCq({ capacity: 64 });
+    const l = echo.fabric.listen('echo', { cq: echo.fabric.createCq({ capacity: 64, overrunIgnoring: true }), recvCq, recvCapacity: 16 });
+    echo.rt.spawn('echo', function* (): Task<void> {
+      const qp = yield* l.accept();
+      if (qp === null) return;
+      const buf = echo.memory.dram('echo', 16 * 65536);
+      for (let i = 0; i < 16; i++) yield* qp.postRecv({ mem: buf, offset: i * 65536, length: 65536 }, i);
+      for (;;) {
+        const x = yield* recvCq.next();
+        if (x === null || x.status !== 'success') return;
+        yield* qp.send({ mem: buf, offset: x.wrId * 65536, length: x.byteLen }, { signaled: false });
+        yield* qp.postRecv({ mem: buf, offset: x.wrId * 65536, length: 65536 }, x.wrId);
+      }
+    });
+    stop = async () => c.shutdown();
+  }
+  try {
+    const p = node.platform;
+    const cq = p.fabric.createCq({ capacity: 1024, overrunIgnoring: true });
+    const recvCq = p.fabric.createCq({ capacity: 64 });
+    const conn = await runThread(p, () => p.fabric.connect(1, 'echo', { cq, recvCq, recvCapacity: 8 }, 5e9));
+    if (conn === null) throw new Error('cannot connect to the echo node');
+    const stride = Math.max(64, ...sizes);
+    const g: Ping = { qp: conn.qp, recvCq, buf: p.memory.dram('ping', 4 * stride), src: p.memory.dram('src', stride), stride };
+    await runThread(p, function* (): Task<void> {
+      for (let i = 0; i < 4; i++) yield* g.qp.postRecv({ mem: g.buf, offset: i * stride, length: stride }, i);
+    });
+    for (const size of sizes) {
+      await runThread(p, () => pingLoop(p, g, size, Math.min(2000, iterations)));
+      const xs: number[] = [];
+      for (let r = 0; r < runs; r++) xs.push(await runThread(p, () => pingLoop(p, g, size, iterations)));
+      out.set(size, xs);
+    }
+  } finally {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+export async function benchNativeMessage(opts: MessageBenchOptions = {}): Promise<MessageBenchResult> {
+  requireAddon();
+  const provider = opts.provider ?? providerFromEnv();
+  const sizes = opts.sizes ?? [64, 4096];
+  const iterations = opts.iterations ?? 10_000;
+  const runs = opts.runs ?? 5;
+  const modes = opts.modes ?? ['process', 'inprocess'];
+  const probe = new (requireAddon().Nic)({ provider, host: '127.0.0.1', port: 0 });
+  const libfabricProvider = probe.info().provider;
+  probe.close();
+  const commands: string[] = [];
+  const pp = new Map<number, number[]>();
+  for (const size of sizes) {
+    const xs: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const x = await fiPingpong(libfabricProvider, size, iterations);
+      xs.push(x.usec);
+      if (r === 0) commands.push(x.command);
+    }
+    pp.set(size, xs);
+  }
+  const addon = new Map<string, Map<number, number[]>>();
+  for (const m of modes) addon.set(m, await addonRuns(m, provider, sizes, iterations, runs));
+  const out: MessageBenchSize[] = sizes.map((size) => {
+    const ppm = median(pp.get(size)!);
+    return {
+      size,
+      fiPingpongUsecPerXfer: round(ppm),
+      fiPingpongRuns: pp.get(size)!.map((x) => round(x)),
+      addon: modes.map((mode) => {
+        const xs = addon.get(mode)!.get(size)!;
+        const u = median(xs);
+        return { mode, usecPerXfer: round(u), runs: xs.map((x) => round(x)), ratio: round(ppm / u) };
+      }),
+    };
+  });
+  return {
+    bench: 'native-message',
+    provider,
+    libfabricProvider,
+    iterations,
+    runs,
+    sizes: out,
+    ratio: out[0]!.addon[0]!.ratio,
+    target: 0.5,
+    commands,
+  };
+}

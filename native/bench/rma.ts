@@ -1,0 +1,149 @@
+/**
+ * Benchmark (b): RMA WRITE round trip of the native backend — post a signaled WRITE on an RC
+ * QueuePair, wait for its completion (which means the data is placed at the target) — against
+ * the same operation in plain C on the same provider (native/bench/c/rma_pingpong.c, compiled at
+ * bench time), each against a target in another process. The C loop confirms placement the same
+ * way the adapter does on that provider: FI_DELIVERY_COMPLETE, or (tcp) WRITE + an 8-byte READ.
+ *
+ * ratio = C µs per WRITE / addon µs per WRITE (a rate ratio).
+ */
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Future, type Platform, type Task } from '../../src/platform/index.js';
+import { providerFromEnv, requireAddon } from '../addon.js';
+import { NativeNode, settle } from '../adapter/node.js';
+import { fromHex } from '../adapter/wire.js';
+import { compileC, freePort, median, nodeEntry, round, runToEnd, startUntil, stopChild } from './util.js';
+
+export interface RmaBenchOptions {
+  provider?: string;
+  sizes?: number[];
+  iterations?: number;
+  runs?: number;
+}
+
+export interface RmaBenchSize {
+  size: number;
+  addonUsecPerWrite: number;
+  addonRuns: number[];
+  cUsecPerWrite: number | null;
+  cRuns: number[];
+  ratio: number | null;
+}
+
+export interface RmaBenchResult {
+  bench: 'native-rma';
+  provider: string;
+  libfabricProvider: string;
+  deliveryComplete: boolean;
+  iterations: number;
+  runs: number;
+  sizes: RmaBenchSize[];
+  ratio: number | null;
+  commands: string[];
+  notes: string[];
+}
+
+function runThread<T>(p: Platform, body: () => Task<T>, timeoutMs = 600_000): Promise<T> {
+  const f = new Future<{ ok: true; v: T } | { ok: false; e: unknown }>();
+  p.rt.spawn('bench', function* (): Task<void> {
+    try {
+      f.resolve({ ok: true, v: yield* body() });
+    } catch (e) {
+      f.resolve({ ok: false, e });
+    }
+  });
+  return settle(f, timeoutMs).then((r) => {
+    if (!r.ok) throw r.e;
+    return r.v;
+  });
+}
+
+async function cRuns(libfabricProvider: string, mode: 'delivery' | 'flush', sizes: number[], iterations: number, runs: number, commands: string[], notes: string[]): Promise<Map<number, number[]>> {
+  const out = new Map<number, number[]>();
+  let exe: string;
+  try {
+    exe = compileC('rma_pingpong', ['fabric']);
+  } catch (e) {
+    notes.push(`C baseline unavailable: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    return out;
+  }
+  const port = await freePort();
+  const { child, match } = await startUntil(exe, ['server', libfabricProvider, '127.0.0.1', String(port)], /READY (\d+) (\d+)/);
+  commands.push(`${exe} server '${libfabricProvider}' 127.0.0.1 ${port} & ${exe} client '${libfabricProvider}' 127.0.0.1 ${port} <size> ${iterations} <key> <base> ${mode}`);
+  try {
+    for (const size of sizes) {
+      const xs: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        try {
+          const o = await runToEnd(exe, ['client', libfabricProvider, '127.0.0.1', String(port), String(size), String(iterations), match[1]!, match[2]!, mode]);
+          xs.push((JSON.parse(o.trim()) as { usecPerWrite: number }).usecPerWrite);
+        } catch (e) {
+          notes.push(`C baseline, ${size} B, run ${r}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+        }
+      }
+      out.set(size, xs);
+    }
+  } finally {
+    await stopChild(child);
+  }
+  return out;
+}
+
+export async function benchNativeRma(opts: RmaBenchOptions = {}): Promise<RmaBenchResult> {
+  const addon = requireAddon();
+  const provider = opts.provider ?? providerFromEnv();
+  const sizes = opts.sizes ?? [64, 4096];
+  const iterations = opts.iterations ?? 10_000;
+  const runs = opts.runs ?? 5;
+  const commands: string[] = [];
+  const notes: string[] = [];
+  const dir = join(tmpdir(), `kvlab-bench-rma-${process.pid}`);
+  const e = nodeEntry('echo-child');
+  const { child, match } = await startUntil(e.cmd, [...e.args, provider, join(dir, 'target')], /READY ([0-9a-f]+)/);
+  commands.push(`${e.cmd} ${e.args.join(' ')} ${provider} <dir>   # the target process`);
+  const name = fromHex(match[1]!);
+  const node = new NativeNode({ nodeId: 0, dataDir: join(dir, 'src'), provider, host: '127.0.0.1', port: 0, quiet: true, peers: (n) => (n === 1 ? { name } : undefined) });
+  const libfabricProvider = node.info.provider;
+  const deliveryComplete = node.info.deliveryComplete;
+  const addonRuns = new Map<number, number[]>();
+  try {
+    const p = node.platform;
+    const cq = p.fabric.createCq({ capacity: 64 });
+    const conn = await runThread(p, () => p.fabric.connect(1, 'echo', { cq }, 5e9));
+    if (conn === null) throw new Error('cannot connect to the target process');
+    const rkey = new DataView(conn.privateData.buffer, conn.privateData.byteOffset).getUint32(0, true);
+    const src = p.memory.dram('src', Math.max(...sizes));
+    const loop = (size: number, n: number) =>
+      runThread(p, function* (): Task<number> {
+        const t0 = p.rt.now();
+        for (let k = 0; k < n; k++) {
+          yield* conn.qp.write({ mem: src, offset: 0, length: size }, { rkey, offset: (k * 64) % (1 << 20) }, { wrId: k });
+          const c = yield* cq.next(10e9);
+          if (c === null || c.status !== 'success') throw new Error(`write ${k}: ${JSON.stringify(c)}`);
+        }
+        return (p.rt.now() - t0) / 1e3 / n;
+      });
+    for (const size of sizes) {
+      await loop(size, Math.min(2000, iterations));
+      const xs: number[] = [];
+      for (let r = 0; r < runs; r++) xs.push(await loop(size, iterations));
+      addonRuns.set(size, xs);
+    }
+  } finally {
+    node.shutdown();
+    await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  void addon;
+  // The C loop confirms placement the way the adapter does: delivery-complete, or WRITE + READ.
+  const c = await cRuns(libfabricProvider, deliveryComplete ? 'delivery' : 'flush', sizes, iterations, runs, commands, notes);
+  const out: RmaBenchSize[] = sizes.map((size) => {
+    const a = median(addonRuns.get(size)!);
+    const cs = c.get(size) ?? [];
+    const cm = cs.length > 0 ? median(cs) : null;
+    return { size, addonUsecPerWrite: round(a), addonRuns: addonRuns.get(size)!.map((x) => round(x)), cUsecPerWrite: cm === null ? null : round(cm), cRuns: cs.map((x) => round(x)), ratio: cm === null ? null : round(cm / a) };
+  });
+  return { bench: 'native-rma', provider, libfabricProvider, deliveryComplete, iterations, runs, sizes: out, ratio: out[0]!.ratio, commands, notes };
+}
