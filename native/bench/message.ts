@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { type CompletionQueue, Future, type Memory, type Platform, type QueuePair, type Task } from '../../src/platform/index.js';
 import { providerFromEnv, requireAddon } from '../addon.js';
 import { LocalCluster, NativeNode, settle } from '../adapter/node.js';
+import { NativeScheduler } from '../adapter/scheduler.js';
 import { fromHex } from '../adapter/wire.js';
 import { freePort, median, nodeEntry, round, runToEnd, startUntil, stopChild } from './util.js';
 
@@ -26,6 +27,8 @@ export interface MessageBenchOptions {
   runs?: number;
   /** 'process': against an echo process (like fi_pingpong); 'inprocess': two nodes in this process. */
   modes?: ('process' | 'inprocess')[];
+  /** Busy-poll budget of both sides' schedulers (fi_pingpong busy-polls throughout). Default 10 ms. */
+  spinNs?: number;
 }
 
 export interface MessageBenchSize {
@@ -45,11 +48,19 @@ export interface MessageBenchResult {
   /** The headline: process mode at the first size. */
   ratio: number;
   target: number;
+  spinNs: number;
   commands: string[];
 }
 
 function pingpongProvider(p: string): string {
   return p === 'tcp;ofi_rxm' ? 'tcp' : p === 'verbs;ofi_rxm' ? 'verbs' : p;
+}
+
+/** fi_pingpong prints sizes as 64, 4k, 1m. */
+function pingpongSize(s: string): number {
+  const m = /^(\d+)([km]?)$/.exec(s);
+  if (m === null) return NaN;
+  return Number(m[1]) * (m[2] === 'k' ? 1024 : m[2] === 'm' ? 1 << 20 : 1);
 }
 
 /** One fi_pingpong run (server + client processes); µs per transfer. */
@@ -65,7 +76,7 @@ export async function fiPingpong(provider: string, size: number, iterations: num
       const out = await runToEnd('fi_pingpong', [...common, '-P', String(port), '127.0.0.1'], 120_000);
       for (const line of out.split('\n')) {
         const f = line.trim().split(/\s+/);
-        if (f.length >= 8 && f[0] === String(size) && Number.isFinite(Number(f[6]))) return { usec: Number(f[6]), command };
+        if (f.length >= 8 && pingpongSize(f[0]!) === size && Number.isFinite(Number(f[6]))) return { usec: Number(f[6]), command };
       }
       throw new Error(`fi_pingpong: cannot parse its output:\n${out}`);
     } catch (e) {
@@ -117,22 +128,23 @@ function runThread<T>(p: Platform, body: () => Task<T>, timeoutMs = 600_000): Pr
   });
 }
 
-async function addonRuns(mode: 'process' | 'inprocess', provider: string, sizes: number[], iterations: number, runs: number): Promise<Map<number, number[]>> {
+async function addonRuns(mode: 'process' | 'inprocess', provider: string, sizes: number[], iterations: number, runs: number, spinNs: number): Promise<Map<number, number[]>> {
+  const scheduler = new NativeScheduler({ spinNs });
   const dir = join(tmpdir(), `kvlab-bench-msg-${process.pid}-${mode}`);
   const out = new Map<number, number[]>();
   let node: NativeNode;
   let stop: () => Promise<void>;
   if (mode === 'process') {
     const e = nodeEntry('echo-child');
-    const { child, match } = await startUntil(e.cmd, [...e.args, provider, join(dir, 'echo')], /READY ([0-9a-f]+)/);
+    const { child, match } = await startUntil(e.cmd, [...e.args, provider, join(dir, 'echo')], /READY ([0-9a-f]+)/, { ...process.env, KVLAB_NATIVE_SPIN_NS: String(spinNs) });
     const name = fromHex(match[1]!);
-    node = new NativeNode({ nodeId: 0, dataDir: join(dir, 'ping'), provider, host: '127.0.0.1', port: 0, quiet: true, peers: (n) => (n === 1 ? { name } : undefined) });
+    node = new NativeNode({ nodeId: 0, dataDir: join(dir, 'ping'), provider, host: '127.0.0.1', port: 0, quiet: true, scheduler, peers: (n) => (n === 1 ? { name } : undefined) });
     stop = async () => {
       node.shutdown();
       await stopChild(child);
     };
   } else {
-    const c = new LocalCluster({ nodes: 2, dataDir: dir, provider, quiet: true });
+    const c = new LocalCluster({ nodes: 2, dataDir: dir, provider, quiet: true, scheduler });
     node = c.nodes[0]!;
     const echo = c.nodes[1]!.platform;
     const recvCq = echo.fabric.createCq({ capacity: 64 });
@@ -197,7 +209,8 @@ export async function benchNativeMessage(opts: MessageBenchOptions = {}): Promis
     pp.set(size, xs);
   }
   const addon = new Map<string, Map<number, number[]>>();
-  for (const m of modes) addon.set(m, await addonRuns(m, provider, sizes, iterations, runs));
+  const spinNs = opts.spinNs ?? 10_000_000;
+  for (const m of modes) addon.set(m, await addonRuns(m, provider, sizes, iterations, runs, spinNs));
   const out: MessageBenchSize[] = sizes.map((size) => {
     const ppm = median(pp.get(size)!);
     return {
@@ -220,6 +233,7 @@ export async function benchNativeMessage(opts: MessageBenchOptions = {}): Promis
     sizes: out,
     ratio: out[0]!.addon[0]!.ratio,
     target: 0.5,
+    spinNs,
     commands,
   };
 }

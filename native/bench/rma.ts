@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Future, type Platform, type Task } from '../../src/platform/index.js';
 import { providerFromEnv, requireAddon } from '../addon.js';
 import { NativeNode, settle } from '../adapter/node.js';
+import { NativeScheduler } from '../adapter/scheduler.js';
 import { fromHex } from '../adapter/wire.js';
 import { compileC, freePort, median, nodeEntry, round, runToEnd, startUntil, stopChild } from './util.js';
 
@@ -21,6 +22,8 @@ export interface RmaBenchOptions {
   sizes?: number[];
   iterations?: number;
   runs?: number;
+  /** Busy-poll budget of both sides' schedulers (the C loop busy-polls throughout). Default 10 ms. */
+  spinNs?: number;
 }
 
 export interface RmaBenchSize {
@@ -37,6 +40,7 @@ export interface RmaBenchResult {
   provider: string;
   libfabricProvider: string;
   deliveryComplete: boolean;
+  spinNs: number;
   iterations: number;
   runs: number;
   sizes: RmaBenchSize[];
@@ -101,10 +105,11 @@ export async function benchNativeRma(opts: RmaBenchOptions = {}): Promise<RmaBen
   const notes: string[] = [];
   const dir = join(tmpdir(), `kvlab-bench-rma-${process.pid}`);
   const e = nodeEntry('echo-child');
-  const { child, match } = await startUntil(e.cmd, [...e.args, provider, join(dir, 'target')], /READY ([0-9a-f]+)/);
+  const spinNs = opts.spinNs ?? 10_000_000;
+  const { child, match } = await startUntil(e.cmd, [...e.args, provider, join(dir, 'target')], /READY ([0-9a-f]+)/, { ...process.env, KVLAB_NATIVE_SPIN_NS: String(spinNs) });
   commands.push(`${e.cmd} ${e.args.join(' ')} ${provider} <dir>   # the target process`);
   const name = fromHex(match[1]!);
-  const node = new NativeNode({ nodeId: 0, dataDir: join(dir, 'src'), provider, host: '127.0.0.1', port: 0, quiet: true, peers: (n) => (n === 1 ? { name } : undefined) });
+  const node = new NativeNode({ nodeId: 0, dataDir: join(dir, 'src'), provider, host: '127.0.0.1', port: 0, quiet: true, scheduler: new NativeScheduler({ spinNs }), peers: (n) => (n === 1 ? { name } : undefined) });
   const libfabricProvider = node.info.provider;
   const deliveryComplete = node.info.deliveryComplete;
   const addonRuns = new Map<number, number[]>();
@@ -145,5 +150,5 @@ export async function benchNativeRma(opts: RmaBenchOptions = {}): Promise<RmaBen
     const cm = cs.length > 0 ? median(cs) : null;
     return { size, addonUsecPerWrite: round(a), addonRuns: addonRuns.get(size)!.map((x) => round(x)), cUsecPerWrite: cm === null ? null : round(cm), cRuns: cs.map((x) => round(x)), ratio: cm === null ? null : round(cm / a) };
   });
-  return { bench: 'native-rma', provider, libfabricProvider, deliveryComplete, iterations, runs, sizes: out, ratio: out[0]!.ratio, commands, notes };
+  return { bench: 'native-rma', provider, libfabricProvider, deliveryComplete, spinNs, iterations, runs, sizes: out, ratio: out[0]!.ratio, commands, notes };
 }
