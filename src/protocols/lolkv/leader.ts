@@ -5,6 +5,9 @@ import { HB_BYTES, type PeerKeys, decodePeerKeys } from './layout.js';
 import type { LeaderRun, Replica } from './replica.js';
 import type { Segments } from './segments.js';
 
+/** Largest single catch-up WRITE (bytes). */
+const CATCHUP_PIECE = 64 * 1024;
+
 /** Timing and policy the leader machinery needs (from the protocol's options). */
 export interface LeaderConfig {
   reconnectNs: number;
@@ -240,36 +243,49 @@ export class LeaderTerm implements LeaderRun {
     }
   }
 
-  /** Bulk WRITEs of every used segment (coalesced runs) and of the hash table, over the control QP. */
+  /**
+   * Bulk WRITEs of every used segment (coalesced runs) and of the hash table, over the control QP,
+   * in pieces of at most CATCHUP_PIECE bytes with at most two in flight: a NIC's transmit port is
+   * FIFO, so one multi-megabyte WRITE would hold back this leader's heartbeats for milliseconds and
+   * make the followers elect a new leader (seen with the 1M-key store).
+   */
   private *catchUp(fs: FollowerState, qp: QueuePair, keys: PeerKeys): Task<boolean> {
     const r = this.r;
     const segB = r.cfg.segmentBytes;
-    const maxBytes = 1 << 20;
+    const pieces: { mem: typeof r.area; off: number; len: number; rkey: number }[] = [];
+    const add = (mem: typeof r.area, rkey: number, start: number, end: number) => {
+      for (let o = start; o < end; o += CATCHUP_PIECE) pieces.push({ mem, off: o, len: Math.min(CATCHUP_PIECE, end - o), rkey });
+    };
     const used = this.segments.used();
-    let wr = 1;
     for (let i = 0; i < used.length; ) {
       const start = used[i]![0] * segB;
       let end = start + used[i]![1];
       let j = i + 1;
-      while (j < used.length && used[j]![0] === used[j - 1]![0] + 1 && used[j]![0] * segB + used[j]![1] - start <= maxBytes) {
+      while (j < used.length && used[j]![0] === used[j - 1]![0] + 1) {
         end = used[j]![0] * segB + used[j]![1];
         j++;
       }
-      yield* qp.write({ mem: r.area, offset: start, length: end - start }, { rkey: keys.segments, offset: start }, { wrId: wr++, signaled: false });
+      add(r.area, keys.segments, start, end);
       i = j;
     }
-    const last = wr;
-    yield* qp.write({ mem: r.table, offset: 0, length: r.table.sizeBytes }, { rkey: keys.table, offset: 0 }, { wrId: last });
-    while (!fs.failure.done && this.live) {
+    add(r.table, keys.table, 0, r.table.sizeBytes);
+    let acked = 0;
+    for (let k = 0; k < pieces.length || acked < pieces.length; ) {
+      if (fs.failure.done || !this.live) return false;
+      if (k < pieces.length && k - acked < 2) {
+        const x = pieces[k]!;
+        yield* qp.write({ mem: x.mem, offset: x.off, length: x.len }, { rkey: x.rkey, offset: x.off }, { wrId: ++k });
+        continue;
+      }
       const c = yield* fs.ctrlCq.next(r.cfg.heartbeatNs);
       if (c === null || c.qpId !== qp.id) continue;
       if (c.status !== 'success') {
         fs.failure.resolve();
         return false;
       }
-      if (c.wrId === last) return true;
+      acked++;
     }
-    return false;
+    return true;
   }
 
   /** One data QP per leader thread (in parallel), all handed the same keys. */
