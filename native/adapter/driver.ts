@@ -312,12 +312,12 @@ export class NicDriver implements Pollable {
 
   // ---- addresses ----
 
-  /** The fi_addr of a node's main endpoint. */
+  /** The fi_addr of a node's main endpoint, or -1 if the cluster configuration has no address for it. */
   addrOfNode(node: number): number {
     let a = this.peerAddrs.get(node);
     if (a !== undefined) return a;
     const p = this.opts.peers(node);
-    if (p === undefined) throw new Error(`node ${this.nodeId}: no address for node ${node} in the cluster configuration`);
+    if (p === undefined) return -1;
     a = 'name' in p ? this.nic.avInsertName(p.name) : this.nic.avInsertService(p.host, p.port);
     this.peerAddrs.set(node, a);
     return a;

@@ -864,6 +864,11 @@ export class NativeUd implements UdEndpoint, OpSink {
     const d = this.fab.env.driver;
     const op = new UdSendOp(this, wrId, signaled, data.length);
     const dest = d.addrOfNode(dst.node);
+    if (dest < 0) {
+      // No such node in the configuration: the datagram is lost.
+      if (signaled) this.cq.push({ wrId, status: 'success', opcode: 'ud-send', qpId: this.id, byteLen: data.length });
+      return;
+    }
     const tag = makeTag(TAG_UD, 0, dst.port);
     const hi = dataHi(this.fab.env.nodeId, this.address.port);
     d.sendWithRetry(op, dest, tag, data, hi, () => {
@@ -1034,6 +1039,10 @@ export class NativeFabric implements Fabric {
     this.check();
     const d = this.env.driver;
     const dest = d.addrOfNode(remote);
+    if (dest < 0) {
+      this.env.trace('cm.connect-failed', { to: remote, service, reason: 'no address for the node in the cluster configuration' });
+      return null;
+    }
     const qp = this.makeQp(remote, opts);
     const id = d.newCmId();
     const f = new Future<CmMessage | null>();
