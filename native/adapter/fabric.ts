@@ -335,6 +335,8 @@ class QpOp extends NativeOp {
   placed = false;
   /** An internal READ posted to confirm placement (never delivered to a CQ). */
   flush = false;
+  /** Flush mode: when the WRITE/SEND was posted. */
+  postedAt = 0;
   status: WcStatus = 'success';
   value: number | undefined = undefined;
   /** 0: the peer's main endpoint; 1: a multi-packet SRQ endpoint. Ordering holds only within one. */
@@ -370,6 +372,10 @@ interface PeerInfo {
   /** fi_addr of the peer's multi-packet SRQ endpoint, once inserted. */
   mrecvAddr: number;
 }
+
+/** Flush mode: unconfirmed unsignaled WRITEs/SENDs are confirmed after this many, or this long. */
+const FLUSH_BATCH = 32;
+const FLUSH_DELAY_NS = 1_000_000;
 
 /** Whether op `next` is guaranteed to take effect after `prev` (same target endpoint), by the provider's msg_order. */
 export type OrderTable = (prev: QpOpKind, next: QpOpKind) => boolean;
@@ -423,6 +429,9 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
   private unflushed: QpOp[] = [];
   private seqCounter = 0;
   private flushWanted = false;
+  /** Signaled work requests posted and not yet delivered (someone waits for a completion). */
+  private signaledPending = 0;
+  private flushTimer = false;
   private halted = false;
   private waitingEagain = false;
 
@@ -505,6 +514,7 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
 
   private post(op: QpOp): void {
     this.queue.push(op);
+    if (op.signaled) this.signaledPending++;
     if (this.state === 'error' || this.destroyed || !this.fab.live) {
       op.done = true;
       op.status = 'flushed';
@@ -557,6 +567,7 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
       op.seq = ++this.seqCounter;
       this.inflight.push(op);
       if (this.fab.flushMode && (op.op === 'write' || op.op === 'send')) {
+        op.postedAt = this.fab.env.sched.now();
         this.unflushed.push(op);
         if (!this.flushWanted) {
           this.flushWanted = true;
@@ -582,6 +593,20 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
     this.flushWanted = false;
     const p = this.peer;
     if (p === null || this.state === 'error' || this.unflushed.length === 0) return true;
+    // Flush when someone waits: a signaled completion, a fenced work request, a full batch, or
+    // 1 ms after the oldest unconfirmed WRITE/SEND (unsignaled traffic is confirmed in batches).
+    const sched = this.fab.env.sched;
+    const urgent = this.signaledPending > 0 || this.toIssue.length > 0 || this.unflushed.length >= FLUSH_BATCH || sched.now() - this.unflushed[0]!.postedAt >= FLUSH_DELAY_NS;
+    if (!urgent) {
+      if (!this.flushTimer) {
+        this.flushTimer = true;
+        sched.at(sched.now() + FLUSH_DELAY_NS, null, () => {
+          this.flushTimer = false;
+          this.fab.wantFlush(this);
+        });
+      }
+      return true;
+    }
     for (const target of [0, 1]) {
       let last = 0;
       for (const o of this.unflushed) if (o.target === target && o.seq > last) last = o.seq;
@@ -733,6 +758,7 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
   }
 
   private finish(op: QpOp): void {
+    if (op.signaled) this.signaledPending--;
     if (!this.fab.live) return;
     let status = op.status;
     if (this.state === 'error') status = 'flushed';
