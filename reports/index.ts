@@ -1,5 +1,6 @@
 import { lolkvReport } from './lolkv.js';
 import type { ReportDefinition } from './report.js';
+import { rowanReport } from './rowan.js';
 
 /**
  * Every report `kvlab report <name>` can generate. A new report is a module exporting a
@@ -7,6 +8,7 @@ import type { ReportDefinition } from './report.js';
  */
 export const REPORTS: Record<string, ReportDefinition> = {
   [lolkvReport.name]: lolkvReport,
+  [rowanReport.name]: rowanReport,
 };
 
 export type { ReportContext, ReportDefinition, ReportOutput, WrittenReport } from './report.js';

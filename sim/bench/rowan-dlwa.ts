@@ -31,6 +31,8 @@ export interface RowanDlwaOptions {
   pm?: Partial<PmDeviceParams>;
   /** Stream count and size of the headline comparison (the seed: 144 streams of 128 B). */
   headline?: { streams: number; size: number };
+  /** Called before each simulation and once at the end (done = total); for progress bars only. */
+  progress?: (done: number, total: number, label: string) => void;
 }
 
 export interface DlwaPoint {
@@ -62,7 +64,7 @@ const LOG_BYTES = 64 << 10;
 const LOCAL_LOG_BYTES = 1 << 20;
 
 /** One run: `streams` remote streams of `size`-byte writes by `mode`. */
-export function runDlwaPoint(mode: 'write' | 'rowan', streams: number, size: number, o: Required<Omit<RowanDlwaOptions, 'clock' | 'headline' | 'streams' | 'sizes' | 'pm'>> & { pm: PmDeviceParams }): DlwaPoint {
+export function runDlwaPoint(mode: 'write' | 'rowan', streams: number, size: number, o: Required<Omit<RowanDlwaOptions, 'clock' | 'headline' | 'streams' | 'sizes' | 'pm' | 'progress'>> & { pm: PmDeviceParams }): DlwaPoint {
   const senders = o.senderNodes;
   const cluster = new SimCluster(
     { servers: 1, clients: senders, network: NETWORK_100G, pm: o.pm, memoryCosts: DEFAULT_MEMORY_COSTS, ddio: false, crashPolicy: 'tear' },
@@ -181,18 +183,27 @@ export function benchRowanDlwa(opts: RowanDlwaOptions): RowanDlwaResult {
     seed: opts.seed ?? 1,
     pm: { ...OPTANE_PRESET, ...(opts.pm ?? {}) },
   };
+  const total = sizes.length * streams.length * 2 + (sizes.includes(headline.size) ? 0 : streams.length * 2) + (streams.includes(headline.streams) ? 0 : 2);
+  let done = 0;
+  const point = (mode: 'write' | 'rowan', n: number, size: number) => {
+    opts.progress?.(done, total, `${mode} ${n} streams × ${size} B`);
+    const r = runDlwaPoint(mode, n, size, o);
+    done++;
+    return r;
+  };
   const bySize: RowanDlwaResult['bySize'] = {};
   for (const size of sizes) {
     bySize[String(size)] = {
-      write: streams.map((n) => runDlwaPoint('write', n, size, o)),
-      rowan: streams.map((n) => runDlwaPoint('rowan', n, size, o)),
+      write: streams.map((n) => point('write', n, size)),
+      rowan: streams.map((n) => point('rowan', n, size)),
     };
   }
-  const at = (size: number) => bySize[String(size)] ?? { write: streams.map((n) => runDlwaPoint('write', n, size, o)), rowan: streams.map((n) => runDlwaPoint('rowan', n, size, o)) };
+  const at = (size: number) => bySize[String(size)] ?? { write: streams.map((n) => point('write', n, size)), rowan: streams.map((n) => point('rowan', n, size)) };
   const h = at(headline.size);
   const hi = streams.indexOf(headline.streams);
-  const hw = hi >= 0 ? h.write[hi]! : runDlwaPoint('write', headline.streams, headline.size, o);
-  const hr = hi >= 0 ? h.rowan[hi]! : runDlwaPoint('rowan', headline.streams, headline.size, o);
+  const hw = hi >= 0 ? h.write[hi]! : point('write', headline.streams, headline.size);
+  const hr = hi >= 0 ? h.rowan[hi]! : point('rowan', headline.streams, headline.size);
+  opts.progress?.(total, total, 'done');
   return {
     streams,
     sizes,
@@ -219,35 +230,67 @@ export interface SensitivityRow {
   writeMops: number;
   rowanMops: number;
   ratio: number;
+  /** The device and local writers of this row. */
+  pm: PmDeviceParams;
+  localWriters: number;
+  /** With `curveStreams`: DLWA and throughput per stream count (where the knee is). */
+  curve?: { streams: number[]; write: DlwaPoint[]; rowan: DlwaPoint[] };
 }
+
+/** The sensitivity study's rows: one device parameter (or the local writers) changed at a time from OPTANE_PRESET. */
+export const SENSITIVITY_VARIANTS: readonly (readonly [string, { pm?: PmDeviceParams; localWriters?: number }])[] = [
+  ['preset (3 DIMMs, 256 B XPLine, 64 lines WC/DIMM, 2 GB/s/DIMM, 4 KiB interleave)', {}],
+  ['WC 32 lines/DIMM', { pm: { ...OPTANE_PRESET, wcLinesPerDimm: 32 } }],
+  ['WC 128 lines/DIMM', { pm: { ...OPTANE_PRESET, wcLinesPerDimm: 128 } }],
+  ['XPLine 512 B', { pm: { ...OPTANE_PRESET, xplineBytes: 512 } }],
+  ['1 DIMM', { pm: { ...OPTANE_PRESET, dimms: 1 } }],
+  ['6 DIMMs', { pm: { ...OPTANE_PRESET, dimms: 6 } }],
+  ['interleave 256 B', { pm: { ...OPTANE_PRESET, interleaveBytes: 256 } }],
+  ['media 1 GB/s/DIMM', { pm: { ...OPTANE_PRESET, mediaWriteBytesPerNs: 1 } }],
+  ['media 4 GB/s/DIMM', { pm: { ...OPTANE_PRESET, mediaWriteBytesPerNs: 4 } }],
+  ['no local writers', { localWriters: 0 }],
+];
 
 /**
  * How the headline point (144 streams of 128 B, 18 local writers) depends on the device model:
  * write-combining capacity, XPLine size, DIMM count / interleaving, media bandwidth, and the local
- * writers. One parameter changed at a time from OPTANE_PRESET.
+ * writers. One parameter changed at a time from OPTANE_PRESET (`SENSITIVITY_VARIANTS`). With
+ * `curveStreams`, each row also gets the curve over those stream counts (the headline point is
+ * reused when the list contains it).
  */
-export function benchRowanDlwaSensitivity(opts: { clock: () => number; streams?: number; size?: number; seed?: number }): { rows: SensitivityRow[]; wallMs: number } {
+export function benchRowanDlwaSensitivity(opts: {
+  clock: () => number;
+  streams?: number;
+  size?: number;
+  seed?: number;
+  warmupNs?: number;
+  measureNs?: number;
+  curveStreams?: number[];
+  progress?: (done: number, total: number, label: string) => void;
+}): { rows: SensitivityRow[]; wallMs: number } {
   const t0 = opts.clock();
   const streams = opts.streams ?? 144;
   const size = opts.size ?? 128;
-  const base = { localWriters: 18, senderNodes: 8, warmupNs: 100_000, measureNs: 200_000, seed: opts.seed ?? 1, pm: { ...OPTANE_PRESET } };
-  const variants: [string, Partial<typeof base>][] = [
-    ['preset (3 DIMMs, 256 B XPLine, 64 lines WC/DIMM, 2 GB/s/DIMM, 4 KiB interleave)', {}],
-    ['WC 32 lines/DIMM', { pm: { ...OPTANE_PRESET, wcLinesPerDimm: 32 } }],
-    ['WC 128 lines/DIMM', { pm: { ...OPTANE_PRESET, wcLinesPerDimm: 128 } }],
-    ['XPLine 512 B', { pm: { ...OPTANE_PRESET, xplineBytes: 512 } }],
-    ['1 DIMM', { pm: { ...OPTANE_PRESET, dimms: 1 } }],
-    ['6 DIMMs', { pm: { ...OPTANE_PRESET, dimms: 6 } }],
-    ['interleave 256 B', { pm: { ...OPTANE_PRESET, interleaveBytes: 256 } }],
-    ['media 1 GB/s/DIMM', { pm: { ...OPTANE_PRESET, mediaWriteBytesPerNs: 1 } }],
-    ['media 4 GB/s/DIMM', { pm: { ...OPTANE_PRESET, mediaWriteBytesPerNs: 4 } }],
-    ['no local writers', { localWriters: 0 }],
-  ];
-  const rows: SensitivityRow[] = variants.map(([change, v]) => {
+  const base = { localWriters: 18, senderNodes: 8, warmupNs: opts.warmupNs ?? 100_000, measureNs: opts.measureNs ?? 200_000, seed: opts.seed ?? 1, pm: { ...OPTANE_PRESET } };
+  const curve = opts.curveStreams ?? [];
+  const total = SENSITIVITY_VARIANTS.length * 2 * (1 + curve.filter((n) => n !== streams).length);
+  let done = 0;
+  const rows: SensitivityRow[] = SENSITIVITY_VARIANTS.map(([change, v]) => {
     const o = { ...base, ...v };
-    const w = runDlwaPoint('write', streams, size, o);
-    const r = runDlwaPoint('rowan', streams, size, o);
-    return { change, writeDlwa: round(w.dlwa), rowanDlwa: round(r.dlwa), writeMops: round(w.mops), rowanMops: round(r.mops), ratio: round(r.mops / w.mops) };
+    const point = (mode: 'write' | 'rowan', n: number) => {
+      opts.progress?.(done, total, `${change}: ${mode} ${n} streams × ${size} B`);
+      const r = runDlwaPoint(mode, n, size, o);
+      done++;
+      return r;
+    };
+    const w = point('write', streams);
+    const r = point('rowan', streams);
+    const row: SensitivityRow = { change, writeDlwa: round(w.dlwa), rowanDlwa: round(r.dlwa), writeMops: round(w.mops), rowanMops: round(r.mops), ratio: round(r.mops / w.mops), pm: o.pm, localWriters: o.localWriters };
+    if (opts.curveStreams !== undefined) {
+      row.curve = { streams: curve, write: curve.map((n) => (n === streams ? w : point('write', n))), rowan: curve.map((n) => (n === streams ? r : point('rowan', n))) };
+    }
+    return row;
   });
+  opts.progress?.(total, total, 'done');
   return { rows, wallMs: Math.round(opts.clock() - t0) };
 }

@@ -7,7 +7,7 @@ import { ProcessIds, runClient } from '../../src/workload/driver.js';
 import { SimCluster } from '../cluster.js';
 import { DEFAULT_MEMORY_COSTS } from '../memory.js';
 import { NETWORK_100G } from '../network.js';
-import { OPTANE_PRESET } from '../pm-device.js';
+import { OPTANE_PRESET, type PmDeviceParams } from '../pm-device.js';
 
 /**
  * Rowan-KV against its replication baselines (seed 001, "Performance of Rowan-KV"): 6 servers
@@ -31,6 +31,10 @@ export interface RowanKvBenchOptions {
   keys?: number;
   seed?: number;
   modes?: readonly Mode[];
+  /** Device parameters changed from OPTANE_PRESET (diagnostics; every figure of the seed uses the preset). */
+  pm?: Partial<PmDeviceParams>;
+  /** Called before each simulation and once at the end (done = total); for progress bars only. */
+  progress?: (done: number, total: number, label: string) => void;
 }
 
 export interface KvPoint {
@@ -43,6 +47,10 @@ export interface KvPoint {
   dlwa: number;
   /** Media bytes / exact payload bytes written (counts stride padding and partial-line rewrites). */
   mediaPerPayloadByte: number;
+  /** What the memory controllers wrote per server over the measurement window (64-byte lines), GB/s (= bytes/ns). */
+  writtenGBpsPerServer: number;
+  /** Media writes per server over the measurement window, GB/s: lines evicted from the write-combining buffers (0 until they fill). */
+  mediaGBpsPerServer: number;
   ops: number;
 }
 
@@ -66,7 +74,7 @@ export interface RowanKvBenchResult {
   wallMs: number;
 }
 
-export function runKvPoint(mode: Mode, threadsPerClient: number, o: { warmupNs: number; measureNs: number; keys: number; seed: number }): KvPoint {
+export function runKvPoint(mode: Mode, threadsPerClient: number, o: { warmupNs: number; measureNs: number; keys: number; seed: number; pm?: Partial<PmDeviceParams> }): KvPoint {
   const servers = 6;
   const clients = 8;
   const proto = makeRowanKv('rowankv-bench', 'bench', mode);
@@ -74,7 +82,7 @@ export function runKvPoint(mode: Mode, threadsPerClient: number, o: { warmupNs: 
     { replication: mode, shards: 96, replicas: 3, workers: 24, segmentBytes: 64 << 10, segments: 48, backupBuffers: 64, backupBufferBytes: 64 << 10, postBatch: 4, gcFreeSegments: 1, rpcThreads: 24, opDeadlineNs: 50_000_000, attemptTimeoutNs: 2_000_000 },
     'bench',
   );
-  const cluster = new SimCluster({ servers, clients, network: NETWORK_100G, pm: OPTANE_PRESET, memoryCosts: DEFAULT_MEMORY_COSTS, ddio: false, crashPolicy: 'tear' }, o.seed);
+  const cluster = new SimCluster({ servers, clients, network: NETWORK_100G, pm: { ...OPTANE_PRESET, ...(o.pm ?? {}) }, memoryCosts: DEFAULT_MEMORY_COSTS, ddio: false, crashPolicy: 'tear' }, o.seed);
   cluster.onBoot = (node, p) => {
     if (node.nodeId < servers) proto.server(p, cluster.info, opts);
   };
@@ -113,7 +121,13 @@ export function runKvPoint(mode: Mode, threadsPerClient: number, o: { warmupNs: 
       });
     }
   }
+  const sum = (k: 'writtenLineBytes' | 'mediaBytes') => cluster.nodes.slice(0, servers).reduce((a, n) => a + n.device.counters[k], 0);
+  cluster.sim.run(windowStart);
+  const lines0 = sum('writtenLineBytes');
+  const media0 = sum('mediaBytes');
   cluster.sim.run(endNs);
+  const windowLines = sum('writtenLineBytes') - lines0;
+  const windowMedia = sum('mediaBytes') - media0;
   if (cluster.sim.violation !== null) throw new Error(`rowankv bench (${mode}): ${cluster.sim.violation.message}`);
   // DLWA over the whole run, buffered lines drained at the end (a window too short to evict much
   // would otherwise read low).
@@ -134,17 +148,28 @@ export function runKvPoint(mode: Mode, threadsPerClient: number, o: { warmupNs: 
     getP50Ns: median(getLat),
     dlwa: round(written === 0 ? 1 : media / written),
     mediaPerPayloadByte: round(payload === 0 ? 1 : media / payload),
+    writtenGBpsPerServer: round(windowLines / o.measureNs / servers),
+    mediaGBpsPerServer: round(windowMedia / o.measureNs / servers),
     ops: ok,
   };
 }
 
 export function benchRowanKv(opts: RowanKvBenchOptions): RowanKvBenchResult {
   const t0 = opts.clock();
-  const o = { warmupNs: opts.warmupNs ?? 100_000, measureNs: opts.measureNs ?? 200_000, keys: opts.keys ?? 20_000, seed: opts.seed ?? 1 };
+  const o = { warmupNs: opts.warmupNs ?? 100_000, measureNs: opts.measureNs ?? 200_000, keys: opts.keys ?? 20_000, seed: opts.seed ?? 1, pm: opts.pm ?? {} };
   const tpc = opts.threadsPerClient ?? [1, 4, 12, 32, 64];
   const modes = opts.modes ?? MODES;
   const curves = {} as Record<Mode, KvPoint[]>;
-  for (const m of modes) curves[m] = tpc.map((t) => runKvPoint(m, t, o));
+  let done = 0;
+  for (const m of modes) {
+    curves[m] = tpc.map((t) => {
+      opts.progress?.(done, modes.length * tpc.length, `${m} ${t * 8} client threads`);
+      const r = runKvPoint(m, t, o);
+      done++;
+      return r;
+    });
+  }
+  opts.progress?.(done, done, 'done');
   const peak = (m: Mode) => Math.max(...(curves[m] ?? []).map((x) => x.mops));
   const last = (m: Mode) => (curves[m] ?? [])[tpc.length - 1];
   const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? 0 : round(a / b));
@@ -167,7 +192,7 @@ export function benchRowanKv(opts: RowanKvBenchOptions): RowanKvBenchResult {
     mediaPerPayloadByte,
     peakMops,
     curves,
-    params: { servers: 6, clientMachines: 8, workersPerServer: 24, rpcThreadsPerServer: 24, shards: 96, replicas: 3, putFraction: 0.5, valueSize: 'zippydb (mean 90.8 B)', keys: o.keys, distribution: 'uniform', ddio: false, flush: 'read', network: '100g', pm: OPTANE_PRESET, warmupNs: o.warmupNs, measureNs: o.measureNs, threadsPerClient: tpc },
+    params: { servers: 6, clientMachines: 8, workersPerServer: 24, rpcThreadsPerServer: 24, shards: 96, replicas: 3, putFraction: 0.5, valueSize: 'zippydb (mean 90.8 B)', keys: o.keys, distribution: 'uniform', ddio: false, flush: 'read', network: '100g', pm: { ...OPTANE_PRESET, ...o.pm }, warmupNs: o.warmupNs, measureNs: o.measureNs, threadsPerClient: tpc },
     wallMs: Math.round(opts.clock() - t0),
   };
 }
