@@ -343,6 +343,8 @@ class QpOp extends NativeOp {
   target = 0;
   /** Directory version when this op asked for a refresh (-1: not yet). */
   refreshVersion = -1;
+  /** The refresh got no answer (the peer is unreachable). */
+  refreshFailed = false;
   /** When the provider first refused this op with EAGAIN (-1: never). */
   eagainSince = -1;
   constructor(
@@ -683,12 +685,16 @@ export class NativeQp implements QueuePair, OpSink, Retryable {
       const v = d.dirVersion(this.remote);
       if (op.refreshVersion < 0) {
         op.refreshVersion = v;
-        d.refreshDir(this.remote, p.addr, () => this.pump());
+        d.refreshDir(this.remote, p.addr, (fresh) => {
+          op.refreshFailed = !fresh;
+          this.pump();
+        });
         return 'wait';
       }
       if (v === op.refreshVersion) return 'wait';
-      // A directory from a later boot of the peer: this QP's peer is gone.
-      return d.lookupDirBoot(this.remote) !== p.boot && d.lookupDirBoot(this.remote) >= 0 ? 'retry-exceeded' : 'remote-access-error';
+      // No answer, or a directory from a later boot of the peer: this QP's peer is gone.
+      if (op.refreshFailed || d.lookupDirBoot(this.remote) !== p.boot) return 'retry-exceeded';
+      return 'remote-access-error';
     }
     const need = op.op === 'write' ? Access.REMOTE_WRITE : op.op === 'read' ? Access.REMOTE_READ : Access.REMOTE_ATOMIC;
     const off = remote.offset;

@@ -115,7 +115,7 @@ function envNumber(name: string, dflt: number): number {
   return Number.isFinite(n) && n >= 0 ? n : dflt;
 }
 
-const INLINE_STEPS = 32;
+const INLINE_STEPS = 64;
 
 export class NativeScheduler {
   private readonly base = process.hrtime.bigint();
