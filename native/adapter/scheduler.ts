@@ -125,6 +125,10 @@ export class NativeScheduler {
   private readonly sources = new Set<Pollable>();
   private running = false;
   private immediatePending = false;
+  /** The pending setImmediate continues a slice that ran out of time (not a wake-up). */
+  private continuing = false;
+  /** Last time a thread ran or a completion arrived: the spin window is measured from it. */
+  private lastActivity = 0;
   private timeout: NodeJS.Timeout | null = null;
   private keepAlive: NodeJS.Timeout | null = null;
   private liveThreadCount = 0;
@@ -192,7 +196,11 @@ export class NativeScheduler {
 
   /** Something became runnable outside a slice (a future resolved by a callback, a spawn): run soon. */
   kick(): void {
-    if (this.running || this.immediatePending) return;
+    if (this.running) return;
+    if (this.immediatePending) {
+      this.continuing = false;
+      return;
+    }
     if (this.timeout !== null) {
       clearTimeout(this.timeout);
       this.timeout = null;
@@ -259,7 +267,10 @@ export class NativeScheduler {
     this.running = true;
     this.stats.slices++;
     const start = this.now();
-    let lastActivity = start;
+    // A wake-up (I/O, timer, a kick) is activity; a continuation keeps the spin window it had.
+    if (!this.continuing) this.lastActivity = start;
+    this.continuing = false;
+    let lastActivity = this.lastActivity;
     try {
       for (;;) {
         let activity = this.pollSources();
@@ -295,12 +306,14 @@ export class NativeScheduler {
         return;
       }
     } finally {
+      this.lastActivity = lastActivity;
       this.running = false;
     }
   }
 
   private kickLater(): void {
     this.immediatePending = true;
+    this.continuing = true;
     setImmediate(this.runBound);
   }
 
