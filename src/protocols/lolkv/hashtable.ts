@@ -32,6 +32,12 @@ export class HashTable {
     readonly segmentBytes: number,
     /** CRC validation on (false only with the test-only skipTornCheck). */
     readonly verify: boolean,
+    /**
+     * A table whose objects are never rewritten under it (a leader's). A non-strict table (a Mu
+     * follower's, over a log a new leader may rewrite) takes a slot pointing at an invalid object
+     * for a stale one instead of failing an invariant.
+     */
+    readonly strict = true,
   ) {}
 
   /** Reads and decodes the object at slot word `ptr` (two reads: header, then the whole object). */
@@ -61,7 +67,7 @@ export class HashTable {
       if (recheck && (yield* this.table.load64(i * 8)) !== ptr) continue; // moved under us: read the slot again
       if (obj === null) {
         // Without the re-check a garbage read is taken for "another key" (the unsafe path).
-        invariant(!recheck || !this.verify, () => `slot ${i} points at an invalid object (ptr ${ptr})`);
+        invariant(!this.strict || !recheck || !this.verify, () => `slot ${i} points at an invalid object (ptr ${ptr})`);
       } else if (obj.key === key) return { slot: i, ptr, obj };
       i = (i + 1) % this.slots;
       probes++;
@@ -85,6 +91,11 @@ export class HashTable {
       const obj = yield* this.readObject(cur);
       if (obj === null) {
         if ((yield* this.table.load64(i * 8)) !== cur) continue;
+        if (!this.strict) {
+          // Stale (its object was rewritten): take the slot over.
+          if ((yield* this.table.cas64(i * 8, cur, ptr)) === cur) return { kind: 'replaced', slot: i, old: cur, oldSize: 0 };
+          continue;
+        }
         invariant(!this.verify, () => `slot ${i} points at an invalid object (ptr ${cur})`);
         i = (i + 1) % this.slots;
         probes++;

@@ -1,5 +1,5 @@
 import type { Task } from '../../../platform/index.js';
-import type { HashTable } from '../../lolkv/hashtable.js';
+import { HashTable } from '../../lolkv/hashtable.js';
 import { keyHash, ptrOf } from '../../lolkv/layout.js';
 import { decodeObject } from '../../lolkv/object.js';
 import type { Replica } from '../../lolkv/replica.js';
@@ -9,16 +9,27 @@ import type { MuOptions } from './options.js';
  * A follower's apply thread (Mu: followers' CPUs apply every committed operation from their log,
  * in log order, to their own table). It polls the next entry; a missing entry (a hole left by an
  * abandoned or re-sent write) is skipped once a later one has been there for holeTimeoutNs. The
- * follower's table is work repeated on every replica, as in Mu; a new leader rebuilds its own at
- * state sync, so correctness does not depend on it.
+ * follower's table is work repeated on every replica, as in Mu: its own DRAM region (not the
+ * replica's hash-table region, which a leader's catch-up overwrites and which this replica
+ * rebuilds if it becomes leader), started over whenever the term changes (a new leader may
+ * rewrite the log). Correctness does not depend on it.
  */
-export function* applier(r: Replica, table: HashTable, opts: MuOptions): Task<void> {
+export function* applier(r: Replica, opts: MuOptions): Task<void> {
   const rt = r.p.rt;
   const eb = r.cfg.segmentBytes;
   const entries = Math.floor(r.cfg.areaBytes / eb);
+  const mem = r.p.memory.dram('mu.applied', r.cfg.tableSlots * 8);
+  const table = new HashTable(mem, r.area, r.cfg.tableSlots, eb, true, false);
   let next = 0;
   let holeSince = -1;
+  let term = r.term;
   for (;;) {
+    if (r.term !== term) {
+      term = r.term;
+      next = 0;
+      holeSince = -1;
+      yield* mem.write(0, new Uint8Array(mem.sizeBytes));
+    }
     if (r.role === 'leader' || next >= entries) {
       yield* rt.sleep(opts.applyPollNs * 10);
       continue;

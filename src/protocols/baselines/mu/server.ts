@@ -113,7 +113,7 @@ export function startMuServer(p: Platform, cluster: ClusterInfo, opts: MuOptions
 
   const wopts = { commitTimeoutNs: opts.commitTimeoutNs, readCheckTimeoutNs: opts.readCheckTimeoutNs, unsafe: { skipIncarnationCheck: false, skipGcSafety: false, skipReadCheck: false } };
   p.rt.spawn('monitor', () => monitor(r));
-  p.rt.spawn('applier', () => applier(r, table, opts));
+  p.rt.spawn('applier', () => applier(r, opts));
   for (let i = 0; i < opts.threads; i++) p.rt.spawn(`worker${i}`, () => worker({ r, opts: wopts, table, incarnations, channels, leader, put, userOf: (w) => w + 1 }, i));
   return { role: () => r.role };
 }
