@@ -23,6 +23,61 @@ import type { Addon } from '../addon.js';
  * durable). On DRAM, persist is a no-op scheduling point.
  */
 
+const OP_READ = 0;
+const OP_WRITE = 1;
+const OP_LOAD = 2;
+const OP_STORE = 3;
+const OP_CAS = 4;
+const OP_FAA = 5;
+const OP_PERSIST = 6;
+
+/**
+ * One memory operation as a Task: the first next() yields the scheduling point (0), the second
+ * performs the operation and returns its result. Iterator protocol only (what `yield*` uses); one
+ * result object is reused for both steps (yield* reads it before it calls next again).
+ */
+class MemOp {
+  private state = 0;
+  private readonly res: { value: unknown; done: boolean } = { value: 0, done: false };
+
+  constructor(
+    private readonly mem: NativeMemory,
+    private readonly op: number,
+    private readonly offset: number,
+    private readonly a: number,
+    private readonly b: number,
+    private readonly bytes: Uint8Array | null,
+  ) {}
+
+  next(): { value: unknown; done: boolean } {
+    if (this.state === 0) {
+      this.state = 1;
+      return this.res;
+    }
+    if (this.state === 1) {
+      this.state = 2;
+      this.res.value = this.mem.act(this.op, this.offset, this.a, this.b, this.bytes);
+      this.res.done = true;
+      return this.res;
+    }
+    return { value: undefined, done: true };
+  }
+
+  return(value: unknown): { value: unknown; done: boolean } {
+    this.state = 2;
+    return { value, done: true };
+  }
+
+  throw(e: unknown): never {
+    this.state = 2;
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
 /** How persist makes PM durable: auto (by pmem_is_pmem), flush (pmem_persist always), msync (always). */
 export type PersistMode = 'auto' | 'flush' | 'msync';
 
@@ -98,16 +153,19 @@ export class NativeMemory implements Memory {
     this.dv.setUint32(offset + 4, Math.floor(value / 4294967296), true);
   }
 
-  *read(offset: number, length: number): Task<Uint8Array> {
+  // The Task-returning operations yield one scheduling point (0) and then act, like the
+  // simulator's. They are MemOp iterators rather than generator functions: one small object per
+  // operation instead of a generator plus its result objects (this is the hottest path of protocol
+  // code: ~30% less time per operation, less GC).
+
+  read(offset: number, length: number): Task<Uint8Array> {
     this.check(offset, length);
-    yield 0;
-    return this.peek(offset, length);
+    return new MemOp(this, OP_READ, offset, length, 0, null) as unknown as Task<Uint8Array>;
   }
 
-  *write(offset: number, bytes: Uint8Array): Task<void> {
+  write(offset: number, bytes: Uint8Array): Task<void> {
     this.check(offset, bytes.length);
-    yield 0;
-    this.writeNow(offset, bytes);
+    return new MemOp(this, OP_WRITE, offset, 0, 0, bytes) as unknown as Task<void>;
   }
 
   /** The store of `write`, without the scheduling point (benchmarks): large PM writes use libpmem's copy. */
@@ -121,43 +179,67 @@ export class NativeMemory implements Memory {
     this.poke(offset, bytes);
   }
 
-  *load64(offset: number): Task<number> {
+  load64(offset: number): Task<number> {
     this.checkWord(offset);
-    yield 0;
-    return Number(Atomics.load(this.words, offset >>> 3));
+    return new MemOp(this, OP_LOAD, offset, 0, 0, null) as unknown as Task<number>;
   }
 
-  *store64(offset: number, value: number): Task<void> {
+  store64(offset: number, value: number): Task<void> {
     this.checkWord(offset);
     this.checkValue(value);
-    yield 0;
-    Atomics.store(this.words, offset >>> 3, BigInt(value));
+    return new MemOp(this, OP_STORE, offset, value, 0, null) as unknown as Task<void>;
   }
 
-  *cas64(offset: number, expected: number, desired: number): Task<number> {
+  cas64(offset: number, expected: number, desired: number): Task<number> {
     this.checkWord(offset);
     this.checkValue(desired);
-    yield 0;
-    if (!(Number.isInteger(expected) && expected >= 0 && expected <= MAX_WORD)) return this.peek64(offset);
-    return Number(Atomics.compareExchange(this.words, offset >>> 3, BigInt(expected), BigInt(desired)));
+    return new MemOp(this, OP_CAS, offset, expected, desired, null) as unknown as Task<number>;
   }
 
-  *faa64(offset: number, delta: number): Task<number> {
+  faa64(offset: number, delta: number): Task<number> {
     this.checkWord(offset);
     if (!Number.isInteger(delta)) throw new RangeError(`memory ${this.name}: fetch-and-add delta ${delta} is not an integer`);
-    yield 0;
-    const old = Number(Atomics.add(this.words, offset >>> 3, BigInt.asUintN(64, BigInt(delta))));
-    if (!(old + delta >= 0 && old + delta <= MAX_WORD)) {
-      Atomics.sub(this.words, offset >>> 3, BigInt.asUintN(64, BigInt(delta)));
-      throw new RangeError(`memory ${this.name}: word value ${old + delta} not in [0, 2^53)`);
-    }
-    return old;
+    return new MemOp(this, OP_FAA, offset, delta, 0, null) as unknown as Task<number>;
   }
 
-  *persist(offset: number, length: number): Task<void> {
+  persist(offset: number, length: number): Task<void> {
     this.check(offset, length);
-    yield 0;
-    this.persistNow(offset, length);
+    return new MemOp(this, OP_PERSIST, offset, length, 0, null) as unknown as Task<void>;
+  }
+
+  /** @internal the effect of a MemOp, after its scheduling point */
+  act(op: number, offset: number, a: number, b: number, bytes: Uint8Array | null): unknown {
+    switch (op) {
+      case OP_READ:
+        return this.peek(offset, a);
+      case OP_WRITE:
+        this.writeNow(offset, bytes!);
+        return undefined;
+      case OP_LOAD:
+        this.check(offset, 8);
+        return Number(Atomics.load(this.words, offset >>> 3));
+      case OP_STORE:
+        this.check(offset, 8);
+        Atomics.store(this.words, offset >>> 3, BigInt(a));
+        return undefined;
+      case OP_CAS:
+        this.check(offset, 8);
+        if (!(Number.isInteger(a) && a >= 0 && a <= MAX_WORD)) return this.peek64(offset);
+        return Number(Atomics.compareExchange(this.words, offset >>> 3, BigInt(a), BigInt(b)));
+      case OP_FAA: {
+        this.check(offset, 8);
+        const old = Number(Atomics.add(this.words, offset >>> 3, BigInt.asUintN(64, BigInt(a))));
+        if (!(old + a >= 0 && old + a <= MAX_WORD)) {
+          Atomics.sub(this.words, offset >>> 3, BigInt.asUintN(64, BigInt(a)));
+          throw new RangeError(`memory ${this.name}: word value ${old + a} not in [0, 2^53)`);
+        }
+        return old;
+      }
+      default:
+        this.check(offset, a);
+        this.persistNow(offset, a);
+        return undefined;
+    }
   }
 
   /** The durability step itself, without a scheduling point (benchmarks, shutdown). */
