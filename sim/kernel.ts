@@ -324,6 +324,12 @@ export function errorText(e: unknown): string {
   return String(e);
 }
 
+/** A CPU core of a node: the threads bound to it time-share it (SpawnOptions.core). */
+export interface Core {
+  /** The core is busy with CPU work until this time. */
+  freeAtNs: number;
+}
+
 /** Owner of threads: a simulated node (its crash kills them). */
 export interface ThreadOwner {
   readonly nodeId: number;
@@ -349,6 +355,8 @@ export class SimThread implements Waiter {
     readonly owner: ThreadOwner,
     readonly name: string,
     private readonly gen: Task<void>,
+    /** The core the thread runs on, shared with the other threads bound to it; null = its own. */
+    private readonly core: Core | null = null,
   ) {
     this.id = sim.newThreadId();
     this.epoch = owner.epoch;
@@ -386,8 +394,17 @@ export class SimThread implements Waiter {
         }
         const w = r.value;
         if (typeof w === 'number') {
-          if (!(w >= 0)) throw new Error(`thread ${this.name} yielded an invalid delay ${w}`);
-          const t = sim.now + w;
+          let t: number;
+          if (w >= 0) {
+            // CPU work: on a shared core it starts when the core is free and holds it meanwhile.
+            const core = this.core;
+            if (core === null) t = sim.now + w;
+            else {
+              t = (core.freeAtNs > sim.now ? core.freeAtNs : sim.now) + w;
+              core.freeAtNs = t;
+            }
+          } else if (w < 0) t = sim.now - w - 1; // idle: the core stays free
+          else throw new Error(`thread ${this.name} yielded an invalid wait ${w}`);
           if (sim.canRunInline(t)) {
             // Fast path: no other event is due first, so popping this step from the queue would
             // give the same order. Account for it exactly as the queue would.

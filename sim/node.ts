@@ -1,5 +1,5 @@
-import { Future, type Platform, type Rng, type Runtime, type Task, type ThreadHandle, type TraceValue } from '../src/platform/index.js';
-import { EV, type Sim, SimThread, type ThreadOwner } from './kernel.js';
+import { Future, idle, type Platform, type Rng, type Runtime, type SpawnOptions, type Task, type ThreadHandle, type TraceValue } from '../src/platform/index.js';
+import { type Core, EV, type Sim, SimThread, type ThreadOwner } from './kernel.js';
 import { type CrashPolicy, type MemoryCosts, type MemoryEnv, SimMemoryProvider } from './memory.js';
 import type { PmDevice } from './pm-device.js';
 import { SeededRng } from './rng.js';
@@ -44,6 +44,7 @@ export class SimNode implements ThreadOwner, MemoryEnv {
     this.crashTimes[this.epoch] = this.sim.now;
     this.epoch++;
     this.crashedAtNs = this.sim.now;
+    this.cores = new Map();
     this.memory.crash(policy, this.sim.rng(`node${this.nodeId}/crash${this.bootCount}`));
   }
 
@@ -62,8 +63,20 @@ export class SimNode implements ThreadOwner, MemoryEnv {
     this.bootCount++;
   }
 
-  spawn(name: string, body: () => Task<void>): SimThread {
-    const t = new SimThread(this.sim, this, name, body());
+  /** Cores of the current boot, by index (created on first use; gone at a crash). */
+  private cores = new Map<number, Core>();
+
+  spawn(name: string, body: () => Task<void>, opts?: SpawnOptions): SimThread {
+    let core: Core | null = null;
+    if (opts?.core !== undefined) {
+      if (!(Number.isInteger(opts.core) && opts.core >= 0)) throw new Error(`spawn ${name}: core must be a non-negative integer, got ${opts.core}`);
+      core = this.cores.get(opts.core) ?? null;
+      if (core === null) {
+        core = { freeAtNs: 0 };
+        this.cores.set(opts.core, core);
+      }
+    }
+    const t = new SimThread(this.sim, this, name, body(), core);
     if (this.alive) t.start();
     return t;
   }
@@ -89,7 +102,7 @@ export class SimRuntime implements Runtime {
   }
 
   *sleep(ns: number): Task<void> {
-    yield Math.max(0, Math.round(ns));
+    yield idle(ns);
   }
 
   *compute(ns: number): Task<void> {
@@ -110,8 +123,8 @@ export class SimRuntime implements Runtime {
     return f;
   }
 
-  spawn(name: string, body: () => Task<void>): ThreadHandle {
-    return this.node.spawn(name, body);
+  spawn(name: string, body: () => Task<void>, opts?: SpawnOptions): ThreadHandle {
+    return this.node.spawn(name, body, opts);
   }
 
   rng(purpose: string): Rng {

@@ -15,6 +15,16 @@ export interface Rng {
 
 export type TraceValue = string | number | boolean | null;
 
+export interface SpawnOptions {
+  /**
+   * The core (an index, per node) the thread runs on. Threads on one core time-share it: the CPU
+   * work of one — `compute`, memory operations, posting to the NIC — delays the others; waiting
+   * (sleeps, futures) leaves the core free. A thread without a core has one of its own. The
+   * simulator models this; the native backend runs every thread on one JavaScript thread anyway.
+   */
+  core?: number;
+}
+
 /** A running coroutine thread. */
 export interface ThreadHandle {
   readonly name: string;
@@ -34,16 +44,16 @@ export interface Runtime {
   readonly bootCount: number;
   /** Current time in ns. Not a scheduling point. */
   now(): number;
-  /** Idles the calling thread for `ns` nanoseconds. */
+  /** Idles the calling thread for `ns` nanoseconds (its core is free meanwhile). */
   sleep(ns: number): Task<void>;
-  /** Models `ns` nanoseconds of CPU work by the calling thread (no-op cost on native hardware). */
+  /** Models `ns` nanoseconds of CPU work by the calling thread, on its core (no-op cost on native hardware). */
   compute(ns: number): Task<void>;
   /** A bare scheduling point: lets the backend run another thread. */
   yield(): Task<void>;
   /** A future resolved `ns` nanoseconds from now. */
   timer(ns: number): Future<void>;
   /** Starts a thread on this node. Threads of one node share its memory and die with it. */
-  spawn(name: string, body: () => Task<void>): ThreadHandle;
+  spawn(name: string, body: () => Task<void>, opts?: SpawnOptions): ThreadHandle;
   /** The random stream for `purpose`, derived from the run seed, node and boot count. */
   rng(purpose: string): Rng;
   /**

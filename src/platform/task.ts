@@ -4,8 +4,10 @@
  * Protocol code is written as generator functions (`function*`) that `yield*` platform operations.
  * Underneath, an operation yields a {@link Wait} to the backend's scheduler:
  *
- *  - a number `ns`: "this is a scheduling point; resume me no earlier than ns from now" (a local
- *    memory operation, CPU work, a sleep). The simulator may run other threads first.
+ *  - a number `ns` ≥ 0: "this is a scheduling point, and I do `ns` of CPU work here" (a local
+ *    memory operation, posting to the NIC, `rt.compute`). A thread bound to a core (see
+ *    `Runtime.spawn`) occupies that core meanwhile; the simulator may run other threads first.
+ *  - a negative number `-(ns + 1)`: "idle for `ns`" (`rt.sleep`): the thread's core is free.
  *  - a {@link Future}: "resume me when this resolves, with its value".
  *
  * The backend, never the JavaScript microtask queue, decides which thread runs next. Promises and
@@ -13,6 +15,11 @@
  */
 
 export type Wait = number | Future<unknown>;
+
+/** The Wait an idle sleep of `ns` yields (negative, so it never occupies a core). */
+export function idle(ns: number): number {
+  return -(Math.max(0, Math.round(ns)) + 1);
+}
 
 /** A coroutine returning T. Run by a backend; composed with `yield*`. */
 export type Task<T = void> = Generator<Wait, T, unknown>;
