@@ -36,7 +36,9 @@ export interface Waiter {
 export class Future<T> {
   private resolved = false;
   private result: T | undefined = undefined;
-  private waiters: Waiter[] | null = null;
+  // Most futures have one waiter: keep it in a field, and only allocate a list for more.
+  private waiter: Waiter | null = null;
+  private more: Waiter[] | null = null;
 
   get done(): boolean {
     return this.resolved;
@@ -53,8 +55,11 @@ export class Future<T> {
     if (this.resolved) return false;
     this.resolved = true;
     this.result = value;
-    const ws = this.waiters;
-    this.waiters = null;
+    const w = this.waiter;
+    const ws = this.more;
+    this.waiter = null;
+    this.more = null;
+    if (w !== null) w.wake(this as Future<unknown>);
     if (ws !== null) for (let i = 0; i < ws.length; i++) ws[i]!.wake(this as Future<unknown>);
     return true;
   }
@@ -65,8 +70,9 @@ export class Future<T> {
       w.wake(this as Future<unknown>);
       return;
     }
-    if (this.waiters === null) this.waiters = [w];
-    else this.waiters.push(w);
+    if (this.waiter === null) this.waiter = w;
+    else if (this.more === null) this.more = [w];
+    else this.more.push(w);
   }
 
   static resolved<T>(value: T): Future<T> {
