@@ -35,7 +35,11 @@ export interface MessageBenchSize {
   size: number;
   fiPingpongUsecPerXfer: number;
   fiPingpongRuns: number[];
-  addon: { mode: 'process' | 'inprocess'; usecPerXfer: number; runs: number[]; ratio: number }[];
+  /**
+   * usecPerXfer: mean time per transfer of a run (total / iterations / 2, as fi_pingpong reports);
+   * medianRoundTripUsecPerXfer: half the median round trip (insensitive to a busy machine's stalls).
+   */
+  addon: { mode: 'process' | 'inprocess'; usecPerXfer: number; runs: number[]; ratio: number; medianRoundTripUsecPerXfer: number }[];
 }
 
 export interface MessageBenchResult {
@@ -95,10 +99,18 @@ interface Ping {
   stride: number;
 }
 
-/** Ping side: `iterations` round trips of `size` bytes; returns µs per transfer (RTT / 2). */
-function* pingLoop(p: Platform, g: Ping, size: number, iterations: number): Task<number> {
+/** One timed run: mean µs per transfer (RTT / 2, like fi_pingpong's usec/xfer) and the median round trip's half. */
+interface PingRun {
+  meanUsec: number;
+  p50Usec: number;
+}
+
+/** Ping side: `iterations` round trips of `size` bytes. */
+function* pingLoop(p: Platform, g: Ping, size: number, iterations: number): Task<PingRun> {
   const { qp, recvCq, buf, src, stride } = g;
+  const rtts = new Float64Array(iterations);
   const t0 = p.rt.now();
+  let last = t0;
   for (let k = 0; k < iterations; k++) {
     yield* qp.send({ mem: src, offset: 0, length: size }, { signaled: false });
     for (;;) {
@@ -109,8 +121,12 @@ function* pingLoop(p: Platform, g: Ping, size: number, iterations: number): Task
       yield* qp.postRecv({ mem: buf, offset: c.wrId * stride, length: stride }, c.wrId);
       break;
     }
+    const now = p.rt.now();
+    rtts[k] = now - last;
+    last = now;
   }
-  return (p.rt.now() - t0) / 1e3 / iterations / 2;
+  rtts.sort();
+  return { meanUsec: (last - t0) / 1e3 / iterations / 2, p50Usec: rtts[iterations >> 1]! / 1e3 / 2 };
 }
 
 function runThread<T>(p: Platform, body: () => Task<T>, timeoutMs = 600_000): Promise<T> {
@@ -128,10 +144,15 @@ function runThread<T>(p: Platform, body: () => Task<T>, timeoutMs = 600_000): Pr
   });
 }
 
-async function addonRuns(mode: 'process' | 'inprocess', provider: string, sizes: number[], iterations: number, runs: number, spinNs: number): Promise<Map<number, number[]>> {
+/** A connected ping side (against an echo process, or an echo node in this process). */
+interface Pinger {
+  measure(size: number, iterations: number): Promise<PingRun>;
+  stop(): Promise<void>;
+}
+
+async function pinger(mode: 'process' | 'inprocess', provider: string, sizes: number[], spinNs: number): Promise<Pinger> {
   const scheduler = new NativeScheduler({ spinNs });
   const dir = join(tmpdir(), `kvlab-bench-msg-${process.pid}-${mode}`);
-  const out = new Map<number, number[]>();
   let node: NativeNode;
   let stop: () => Promise<void>;
   if (mode === 'process') {
@@ -163,6 +184,10 @@ async function addonRuns(mode: 'process' | 'inprocess', provider: string, sizes:
     });
     stop = async () => c.shutdown();
   }
+  const cleanup = async (): Promise<void> => {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     const p = node.platform;
     const cq = p.fabric.createCq({ capacity: 1024, overrunIgnoring: true });
@@ -174,17 +199,12 @@ async function addonRuns(mode: 'process' | 'inprocess', provider: string, sizes:
     await runThread(p, function* (): Task<void> {
       for (let i = 0; i < 4; i++) yield* g.qp.postRecv({ mem: g.buf, offset: i * stride, length: stride }, i);
     });
-    for (const size of sizes) {
-      await runThread(p, () => pingLoop(p, g, size, Math.min(2000, iterations)));
-      const xs: number[] = [];
-      for (let r = 0; r < runs; r++) xs.push(await runThread(p, () => pingLoop(p, g, size, iterations)));
-      out.set(size, xs);
-    }
-  } finally {
-    await stop();
-    rmSync(dir, { recursive: true, force: true });
+    for (const size of sizes) await runThread(p, () => pingLoop(p, g, size, 2000));
+    return { measure: (size, n) => runThread(p, () => pingLoop(p, g, size, n)), stop: cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
   }
-  return out;
 }
 
 export async function benchNativeMessage(opts: MessageBenchOptions = {}): Promise<MessageBenchResult> {
@@ -198,19 +218,25 @@ export async function benchNativeMessage(opts: MessageBenchOptions = {}): Promis
   const libfabricProvider = probe.info().provider;
   probe.close();
   const commands: string[] = [];
-  const pp = new Map<number, number[]>();
-  for (const size of sizes) {
-    const xs: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const x = await fiPingpong(libfabricProvider, size, iterations);
-      xs.push(x.usec);
-      if (r === 0) commands.push(x.command);
-    }
-    pp.set(size, xs);
-  }
-  const addon = new Map<string, Map<number, number[]>>();
   const spinNs = opts.spinNs ?? 10_000_000;
-  for (const m of modes) addon.set(m, await addonRuns(m, provider, sizes, iterations, runs, spinNs));
+  // Runs are interleaved (fi_pingpong, then each addon mode, size by size, run after run) so a
+  // busy machine weighs on both sides alike.
+  const pp = new Map<number, number[]>(sizes.map((s) => [s, []]));
+  const addon = new Map<string, Map<number, PingRun[]>>(modes.map((m) => [m, new Map(sizes.map((s) => [s, []]))]));
+  const pingers = new Map<string, Pinger>();
+  try {
+    for (const m of modes) pingers.set(m, await pinger(m, provider, sizes, spinNs));
+    for (let r = 0; r < runs; r++) {
+      for (const size of sizes) {
+        const x = await fiPingpong(libfabricProvider, size, iterations);
+        pp.get(size)!.push(x.usec);
+        if (r === 0) commands.push(x.command);
+        for (const m of modes) addon.get(m)!.get(size)!.push(await pingers.get(m)!.measure(size, iterations));
+      }
+    }
+  } finally {
+    for (const pg of pingers.values()) await pg.stop();
+  }
   const out: MessageBenchSize[] = sizes.map((size) => {
     const ppm = median(pp.get(size)!);
     return {
@@ -219,8 +245,8 @@ export async function benchNativeMessage(opts: MessageBenchOptions = {}): Promis
       fiPingpongRuns: pp.get(size)!.map((x) => round(x)),
       addon: modes.map((mode) => {
         const xs = addon.get(mode)!.get(size)!;
-        const u = median(xs);
-        return { mode, usecPerXfer: round(u), runs: xs.map((x) => round(x)), ratio: round(ppm / u) };
+        const u = median(xs.map((x) => x.meanUsec));
+        return { mode, usecPerXfer: round(u), runs: xs.map((x) => round(x.meanUsec)), ratio: round(ppm / u), medianRoundTripUsecPerXfer: round(median(xs.map((x) => x.p50Usec))) };
       }),
     };
   });
