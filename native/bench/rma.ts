@@ -28,8 +28,11 @@ export interface RmaBenchOptions {
 
 export interface RmaBenchSize {
   size: number;
+  /** Mean µs per WRITE round trip of a run (median over runs). */
   addonUsecPerWrite: number;
   addonRuns: number[];
+  /** The median single WRITE round trip (median over runs): insensitive to a busy machine's stalls. */
+  addonMedianWriteUsec: number;
   cUsecPerWrite: number | null;
   cRuns: number[];
   ratio: number | null;
@@ -64,39 +67,34 @@ function runThread<T>(p: Platform, body: () => Task<T>, timeoutMs = 600_000): Pr
   });
 }
 
-async function cRuns(libfabricProvider: string, mode: 'delivery' | 'flush', sizes: number[], iterations: number, runs: number, commands: string[], notes: string[]): Promise<Map<number, number[]>> {
-  const out = new Map<number, number[]>();
+/** The C baseline: a target process, and one client process per run. */
+interface CBaseline {
+  run(size: number, iterations: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function cBaseline(libfabricProvider: string, mode: 'delivery' | 'flush', iterations: number, commands: string[], notes: string[]): Promise<CBaseline | null> {
   let exe: string;
   try {
     exe = compileC('rma_pingpong', ['fabric']);
   } catch (e) {
     notes.push(`C baseline unavailable: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-    return out;
+    return null;
   }
   const port = await freePort();
   const { child, match } = await startUntil(exe, ['server', libfabricProvider, '127.0.0.1', String(port)], /READY (\d+) (\d+)/);
   commands.push(`${exe} server '${libfabricProvider}' 127.0.0.1 ${port} & ${exe} client '${libfabricProvider}' 127.0.0.1 ${port} <size> ${iterations} <key> <base> ${mode}`);
-  try {
-    for (const size of sizes) {
-      const xs: number[] = [];
-      for (let r = 0; r < runs; r++) {
-        try {
-          const o = await runToEnd(exe, ['client', libfabricProvider, '127.0.0.1', String(port), String(size), String(iterations), match[1]!, match[2]!, mode]);
-          xs.push((JSON.parse(o.trim()) as { usecPerWrite: number }).usecPerWrite);
-        } catch (e) {
-          notes.push(`C baseline, ${size} B, run ${r}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-        }
-      }
-      out.set(size, xs);
-    }
-  } finally {
-    await stopChild(child);
-  }
-  return out;
+  return {
+    run: async (size, n) => {
+      const o = await runToEnd(exe, ['client', libfabricProvider, '127.0.0.1', String(port), String(size), String(n), match[1]!, match[2]!, mode]);
+      return (JSON.parse(o.trim()) as { usecPerWrite: number }).usecPerWrite;
+    },
+    stop: () => stopChild(child),
+  };
 }
 
 export async function benchNativeRma(opts: RmaBenchOptions = {}): Promise<RmaBenchResult> {
-  const addon = requireAddon();
+  requireAddon();
   const provider = opts.provider ?? providerFromEnv();
   const sizes = opts.sizes ?? [64, 4096];
   const iterations = opts.iterations ?? 10_000;
@@ -112,7 +110,10 @@ export async function benchNativeRma(opts: RmaBenchOptions = {}): Promise<RmaBen
   const node = new NativeNode({ nodeId: 0, dataDir: join(dir, 'src'), provider, host: '127.0.0.1', port: 0, quiet: true, scheduler: new NativeScheduler({ spinNs }), peers: (n) => (n === 1 ? { name } : undefined) });
   const libfabricProvider = node.info.provider;
   const deliveryComplete = node.info.deliveryComplete;
-  const addonRuns = new Map<number, number[]>();
+  const addonRuns = new Map<number, number[]>(sizes.map((s) => [s, []]));
+  const addonP50 = new Map<number, number[]>(sizes.map((s) => [s, []]));
+  const cRuns = new Map<number, number[]>(sizes.map((s) => [s, []]));
+  let c: CBaseline | null = null;
   try {
     const p = node.platform;
     const cq = p.fabric.createCq({ capacity: 64 });
@@ -121,34 +122,58 @@ export async function benchNativeRma(opts: RmaBenchOptions = {}): Promise<RmaBen
     const rkey = new DataView(conn.privateData.buffer, conn.privateData.byteOffset).getUint32(0, true);
     const src = p.memory.dram('src', Math.max(...sizes));
     const loop = (size: number, n: number) =>
-      runThread(p, function* (): Task<number> {
+      runThread(p, function* (): Task<[number, number]> {
+        const lat = new Float64Array(n);
         const t0 = p.rt.now();
+        let last = t0;
         for (let k = 0; k < n; k++) {
           yield* conn.qp.write({ mem: src, offset: 0, length: size }, { rkey, offset: (k * 64) % (1 << 20) }, { wrId: k });
-          const c = yield* cq.next(10e9);
-          if (c === null || c.status !== 'success') throw new Error(`write ${k}: ${JSON.stringify(c)}`);
+          const x = yield* cq.next(10e9);
+          if (x === null || x.status !== 'success') throw new Error(`write ${k}: ${JSON.stringify(x)}`);
+          const now = p.rt.now();
+          lat[k] = now - last;
+          last = now;
         }
-        return (p.rt.now() - t0) / 1e3 / n;
+        lat.sort();
+        return [(last - t0) / 1e3 / n, lat[n >> 1]! / 1e3];
       });
-    for (const size of sizes) {
-      await loop(size, Math.min(2000, iterations));
-      const xs: number[] = [];
-      for (let r = 0; r < runs; r++) xs.push(await loop(size, iterations));
-      addonRuns.set(size, xs);
+    for (const size of sizes) await loop(size, Math.min(2000, iterations));
+    // The C loop confirms placement the way the adapter does: delivery-complete, or WRITE + READ.
+    c = await cBaseline(libfabricProvider, deliveryComplete ? 'delivery' : 'flush', iterations, commands, notes);
+    // Interleaved: a busy machine weighs on both alike.
+    for (let r = 0; r < runs; r++) {
+      for (const size of sizes) {
+        const [mean, p50] = await loop(size, iterations);
+        addonRuns.get(size)!.push(mean);
+        addonP50.get(size)!.push(p50);
+        if (c !== null) {
+          try {
+            cRuns.get(size)!.push(await c.run(size, iterations));
+          } catch (err) {
+            notes.push(`C baseline, ${size} B, run ${r}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+          }
+        }
+      }
     }
   } finally {
     node.shutdown();
     await stopChild(child);
+    await c?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  void addon;
-  // The C loop confirms placement the way the adapter does: delivery-complete, or WRITE + READ.
-  const c = await cRuns(libfabricProvider, deliveryComplete ? 'delivery' : 'flush', sizes, iterations, runs, commands, notes);
   const out: RmaBenchSize[] = sizes.map((size) => {
     const a = median(addonRuns.get(size)!);
-    const cs = c.get(size) ?? [];
+    const cs = cRuns.get(size)!;
     const cm = cs.length > 0 ? median(cs) : null;
-    return { size, addonUsecPerWrite: round(a), addonRuns: addonRuns.get(size)!.map((x) => round(x)), cUsecPerWrite: cm === null ? null : round(cm), cRuns: cs.map((x) => round(x)), ratio: cm === null ? null : round(cm / a) };
+    return {
+      size,
+      addonUsecPerWrite: round(a),
+      addonRuns: addonRuns.get(size)!.map((x) => round(x)),
+      addonMedianWriteUsec: round(median(addonP50.get(size)!)),
+      cUsecPerWrite: cm === null ? null : round(cm),
+      cRuns: cs.map((x) => round(x)),
+      ratio: cm === null ? null : round(cm / a),
+    };
   });
   return { bench: 'native-rma', provider, libfabricProvider, deliveryComplete, spinNs, iterations, runs, sizes: out, ratio: out[0]!.ratio, commands, notes };
 }
