@@ -55,9 +55,12 @@ export npm_config_build_from_source=true
 STAMP=node_modules/.kvlab-lock-hash
 LOCK_HASH="$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$LOCK_HASH" ]; then
-  log "npm ci (native modules built from source against ${npm_config_nodedir:-the default Node headers})"
-  npm ci --no-audit --no-fund
-  echo "$LOCK_HASH" > "$STAMP"
+  # `npm install` (not `npm ci`): this npm leaves other platforms' optional packages (rollup,
+  # esbuild binaries) out of the lock file and then refuses `npm ci` as "out of sync".
+  log "npm install (native modules built from source against ${npm_config_nodedir:-the default Node headers})"
+  npm install --no-audit --no-fund
+  # npm may rewrite the lock file: stamp what is there now.
+  sha256sum package-lock.json package.json | sha256sum | cut -c1-16 > "$STAMP"
 else
   log "npm dependencies up to date"
 fi
