@@ -10,10 +10,12 @@ import { type Scenario, parseScenario } from '../scenario.js';
  *
  * One configuration for every figure (no per-figure tuning): 3 replicas on the 56 Gbit/s preset
  * (≈ 1 µs one way, so ≈ 2 µs round trip), DDIO off, the Optane-like PM preset, the default memory
- * costs, 64-byte values, `keys` keys loaded before the run (YCSB's load phase), closed-loop clients
- * with no think time — `clientsPerThread` per server worker thread, pinned to a worker the way the
- * LoLKV client pins itself (clientId mod threads), so every worker has the same backlog and the
- * measured throughput is the servers' capacity, not the clients'.
+ * costs, the default CPU costs of request handling (src/protocols/lolkv/cpu.ts) and pipeline depth
+ * (8 request coroutines per worker core) for both protocols, 64-byte values, `keys` keys loaded
+ * before the run (YCSB's load phase), closed-loop clients with no think time — `clientsPerThread`
+ * per server worker thread (8: one per request coroutine), pinned to a worker the way the LoLKV
+ * client pins itself (clientId mod threads), so every worker has the same backlog and the measured
+ * throughput is the servers' capacity, not the clients'.
  */
 
 export type BenchProtocol = 'lolkv' | 'mu';
@@ -44,14 +46,14 @@ export interface PointSpec {
 export const DEFAULT_POINT: PointSpec = {
   protocol: 'lolkv',
   threads: 8,
-  clientsPerThread: 4,
+  clientsPerThread: 8,
   workload: 'A',
   distribution: 'uniform',
   zipfTheta: 0,
   hotFraction: 0.125,
   shards: 8,
   keys: 1000,
-  opsPerClient: 250,
+  opsPerClient: 125,
   warmupNs: 50_000,
   valueBytes: 64,
   seed: 1,

@@ -1,5 +1,6 @@
 import type { Task } from '../../platform/index.js';
 import type { Channel } from './channel.js';
+import type { CpuCosts } from './cpu.js';
 import type { HashTable } from './hashtable.js';
 import { keyHash, ptrOf } from './layout.js';
 import type { LeaderTerm } from './leader.js';
@@ -15,9 +16,11 @@ import { remoteApply } from './worker.js';
  * with a new write stamp — and swings the slot with cas64(old → new); a failed CAS means a newer
  * PUT won and the copy is dead. When nothing points into the segment any more it is freed, and
  * reused only after gcGraceNs, so a GET that read the old pointer just before the swing still
- * finds the old object intact (and it re-checks the slot after reading anyway).
+ * finds the old object intact (and it re-checks the slot after reading anyway). It runs on a core
+ * of its own and pays the same CPU costs as a worker for the same work (decode and probe per
+ * object scanned, compose per copy).
  */
-export function* gcThread(lt: LeaderTerm, ch: Channel, user: number, table: HashTable, opts: LolkvOptions): Task<void> {
+export function* gcThread(lt: LeaderTerm, ch: Channel, user: number, table: HashTable, opts: LolkvOptions, cpu: CpuCosts): Task<void> {
   const r = lt.r;
   const rt = r.p.rt;
   const segB = r.cfg.segmentBytes;
@@ -44,10 +47,12 @@ export function* gcThread(lt: LeaderTerm, ch: Channel, user: number, table: Hash
       const off = s * segB + o;
       o += obj.size;
       const hash = keyHash(obj.key);
+      yield* rt.compute(cpu.decode(obj.size) + cpu.hash + cpu.table);
       const found = yield* table.lookup(obj.key, hash, !opts.unsafe.skipGcSafety);
       if (found.ptr !== ptrOf(off)) continue; // dead: superseded
       const a = seg.alloc(user, obj.size, rt.now(), true);
       if (a === null) return false;
+      yield* rt.compute(cpu.compose(obj.size));
       const copy = encodeObject({ ...obj, wterm: lt.term, gen: a.gen });
       yield* r.area.write(a.off, copy);
       yield* r.area.persist(a.off, copy.length);

@@ -71,6 +71,8 @@ export class LeaderTerm implements LeaderRun {
   segments: Segments;
   /** clientId → highest reqId of a committed PUT. */
   dedup = new Map<number, number>();
+  /** PUTs being executed, as clientId · 2^32 + reqId: a duplicate of one in flight is dropped. */
+  readonly inflight = new Set<number>();
 
   constructor(
     readonly r: Replica,

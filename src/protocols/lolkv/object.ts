@@ -25,6 +25,17 @@ const OFF_CLIENT = 36;
 const OFF_REQ = 40;
 const OFF_KEYLEN = 48;
 
+/**
+ * Mu baseline: a log entry whose clientId has this bit set is a read command (a GET ordered
+ * through the log, with an empty value), not a version of its key. LoLKV's client ids are far
+ * below it (the leader's in-flight set takes ids < 2^20), so a LoLKV object never has it.
+ */
+export const READ_COMMAND = 0x80000000;
+
+export function isReadCommand(o: { clientId: number }): boolean {
+  return o.clientId >= READ_COMMAND;
+}
+
 export interface ObjectFields {
   term: number;
   inc: number;

@@ -1,4 +1,5 @@
 import { s, type SchemaType } from '../../kv/schema.js';
+import { cpuOptions } from './cpu.js';
 
 /**
  * Options of LoLKV (scenario `protocol.options`). Every field has a default; the defaults suit the
@@ -7,6 +8,8 @@ import { s, type SchemaType } from '../../kv/schema.js';
  */
 export const lolkvOptions = s.obj({
   threads: s.int({ min: 1, max: 64, default: 8, doc: 'Worker threads per server; each has its own QPs to every replica and its own UD port.' }),
+  pipelineDepth: s.int({ min: 1, max: 256, default: 8, doc: 'Request coroutines per worker core: each serves one request at a time, sharing the worker\'s UD endpoint, CQ and QPs; the core time-shares their CPU work.' }),
+  cpu: cpuOptions,
   segments: s.int({ min: 4, max: 1 << 20, default: 64, doc: 'Segments in the segment area (same layout on every replica).' }),
   segmentBytes: s.int({ min: 128, max: 1 << 26, default: 4096, doc: 'Bytes per segment (a multiple of 8).' }),
   tableSlots: s.int({ min: 16, max: 1 << 26, default: 4096, doc: '8-byte slots of the lock-free linear-probing hash table.' }),

@@ -1,5 +1,5 @@
 import type { Task } from '../../platform/index.js';
-import type { Channel, DataLink, Pending } from './channel.js';
+import { type Channel, type DataLink, type Pending, Waiter } from './channel.js';
 import { META_TERM } from './layout.js';
 import type { LeaderTerm } from './leader.js';
 
@@ -15,8 +15,10 @@ export function* replicate(lt: LeaderTerm, ch: Channel, user: number, off: numbe
   const rt = r.p.rt;
   const need = r.followerQuorum;
   const sent = new Map<number, Pending>();
+  const me = new Waiter();
   try {
     for (;;) {
+      me.dirty = false;
       if (!lt.live) return null;
       let acks = 0;
       for (const fs of lt.followers) {
@@ -28,13 +30,12 @@ export function* replicate(lt: LeaderTerm, ch: Channel, user: number, off: numbe
         }
         if (link === null || link.dead) continue;
         if (e === undefined || (e.done && !e.ok) || e.link !== link) {
-          sent.set(fs.node, yield* ch.write(link, { mem: r.area, offset: off, length }, { rkey: link.keys.segments, offset: off }));
+          sent.set(fs.node, yield* ch.write(me, link, { mem: r.area, offset: off, length }, { rkey: link.keys.segments, offset: off }));
         }
       }
       if (acks >= need) return acks;
-      const left = deadlineNs - rt.now();
-      if (left <= 0) return null;
-      yield* ch.pump(Math.min(left, r.cfg.heartbeatNs));
+      if (deadlineNs - rt.now() <= 0) return null;
+      yield* ch.waitFor(me);
     }
   } finally {
     ch.forget(sent.values());
@@ -52,8 +53,10 @@ export function* readCheck(lt: LeaderTerm, ch: Channel, user: number, deadlineNs
   const rt = r.p.rt;
   const need = r.followerQuorum;
   const sent = new Map<number, Pending>();
+  const me = new Waiter();
   try {
     for (;;) {
+      me.dirty = false;
       if (!lt.live) return false;
       let ok = 0;
       for (const fs of lt.followers) {
@@ -68,12 +71,11 @@ export function* readCheck(lt: LeaderTerm, ch: Channel, user: number, deadlineNs
         }
         const link: DataLink | null = fs.counted ? fs.links[user]! : null;
         if (link === null || link.dead) continue;
-        if (e === undefined || (e.done && !e.ok) || e.link !== link) sent.set(fs.node, yield* ch.readWord(link, { rkey: link.keys.meta, offset: META_TERM }));
+        if (e === undefined || (e.done && !e.ok) || e.link !== link) sent.set(fs.node, yield* ch.readWord(me, link, { rkey: link.keys.meta, offset: META_TERM }));
       }
       if (ok >= need) return lt.live;
-      const left = deadlineNs - rt.now();
-      if (left <= 0) return false;
-      yield* ch.pump(Math.min(left, r.cfg.heartbeatNs));
+      if (deadlineNs - rt.now() <= 0) return false;
+      yield* ch.waitFor(me);
     }
   } finally {
     ch.forget(sent.values());

@@ -1,6 +1,7 @@
 import type { ClusterInfo, Platform } from '../../platform/index.js';
 import type { ServerHandle } from '../protocol.js';
 import { Channel } from './channel.js';
+import { CpuCosts } from './cpu.js';
 import { monitor } from './election.js';
 import { gcThread } from './gc.js';
 import { HashTable } from './hashtable.js';
@@ -37,7 +38,10 @@ export function startServer(p: Platform, cluster: ClusterInfo, opts: LolkvOption
   const table = new HashTable(r.table, r.area, opts.tableSlots, segB, !opts.unsafe.skipTornCheck);
   const incarnations = new Incarnations(p, opts.incarnations);
   const gcUser = opts.threads;
-  const channels = Array.from({ length: opts.threads + 1 }, (_, u) => new Channel(p, `lolkv.u${u}`));
+  // Channel u belongs to worker core u (u < threads) or to the GC thread (u = threads, a core of its own).
+  const channels = Array.from({ length: opts.threads + 1 }, (_, u) => new Channel(p, `lolkv.u${u}`, u, opts.heartbeatNs));
+  const cpu = new CpuCosts(opts.cpu);
+  const wopts = { ...opts, cpu };
   const syncEnv = { incarnations, buffers: new Map() };
   let current: LeaderTerm | null = null;
 
@@ -51,7 +55,7 @@ export function startServer(p: Platform, cluster: ClusterInfo, opts: LolkvOption
         table,
         newSegments: () => new Segments(opts.segments, segB, opts.threads + 1, opts.gcReserveSegments),
         sync: (l, sources) => syncState(l, sources, syncEnv),
-        onServing: (l) => void p.rt.spawn(`leader${term}.gc`, () => gcThread(l, channels[gcUser]!, gcUser, table, opts)),
+        onServing: (l) => void p.rt.spawn(`leader${term}.gc`, () => gcThread(l, channels[gcUser]!, gcUser, table, opts, cpu), { core: gcUser }),
       },
     );
     current = lt;
@@ -60,7 +64,7 @@ export function startServer(p: Platform, cluster: ClusterInfo, opts: LolkvOption
   const leader = () => (current !== null && current.live ? current : null);
 
   p.rt.spawn('monitor', () => monitor(r));
-  for (let i = 0; i < opts.threads; i++) p.rt.spawn(`worker${i}`, () => worker({ r, opts, table, incarnations, channels, leader }, i));
+  for (let i = 0; i < opts.threads; i++) p.rt.spawn(`worker${i}`, () => worker({ r, opts: wopts, table, incarnations, channels, leader }, i), { core: i });
 
   return {
     role: () => r.role,

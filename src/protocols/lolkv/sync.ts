@@ -3,7 +3,7 @@ import { buildTableImage } from './hashtable.js';
 import type { Incarnations } from './incarnation.js';
 import { keyHash, ptrOf } from './layout.js';
 import type { FollowerState, LeaderTerm } from './leader.js';
-import { type DecodedObject, HEADER_BYTES, compareStamp, compareVersion, decodeObject } from './object.js';
+import { type DecodedObject, HEADER_BYTES, compareStamp, compareVersion, decodeObject, isReadCommand } from './object.js';
 import { FREE, SEALED } from './segments.js';
 
 /**
@@ -105,13 +105,14 @@ export function* syncState(lt: LeaderTerm, sources: FollowerState[], env: SyncEn
   const dedup = new Map<number, number>();
   const seg = lt.segments;
   for (const a of accepted) {
+    const s = seg.segOf(a.off);
+    seg.tail[s] = Math.max(seg.tail[s]!, a.off - s * segB + a.obj.size);
+    seg.gen[s] = Math.max(seg.gen[s]!, a.obj.gen);
+    if (isReadCommand(a.obj)) continue; // a Mu read command occupies its log slot; it is no version of its key
     const cur = newest.get(a.obj.key);
     if (cur === undefined || compareVersion(a.obj, cur.obj) > 0 || (compareVersion(a.obj, cur.obj) === 0 && compareStamp(a.obj, cur.obj) > 0)) newest.set(a.obj.key, a);
     const d = dedup.get(a.obj.clientId);
     if (d === undefined || a.obj.reqId > d) dedup.set(a.obj.clientId, a.obj.reqId);
-    const s = seg.segOf(a.off);
-    seg.tail[s] = Math.max(seg.tail[s]!, a.off - s * segB + a.obj.size);
-    seg.gen[s] = Math.max(seg.gen[s]!, a.obj.gen);
   }
   for (let s = 0; s < seg.count; s++) seg.state[s] = seg.tail[s]! > 0 ? SEALED : FREE;
   seg.rebuildFreeList();

@@ -1,4 +1,5 @@
-import type { Task } from '../../platform/index.js';
+import { type Task, invariant } from '../../platform/index.js';
+import type { CpuCosts } from './cpu.js';
 import { type RpcRequest, UdRpcServer } from '../../kv/udrpc.js';
 import type { Channel } from './channel.js';
 import type { HashTable } from './hashtable.js';
@@ -15,6 +16,9 @@ import type { Replica } from './replica.js';
 export interface WorkerOptions {
   commitTimeoutNs: number;
   readCheckTimeoutNs: number;
+  /** Request coroutines per worker core (each serves one request at a time). */
+  pipelineDepth: number;
+  cpu: CpuCosts;
   unsafe: { skipIncarnationCheck: boolean; skipGcSafety: boolean; skipReadCheck: boolean };
 }
 
@@ -22,6 +26,9 @@ export type Reply = (req: RpcRequest, x: Response) => Task<void>;
 
 /** The replication + apply path of a PUT (LoLKV's own by default; the Mu baseline brings its log). */
 export type PutPath = (env: WorkerEnv, lt: LeaderTerm, ch: Channel, i: number, req: RpcRequest, key: string, value: string, reply: Reply) => Task<void>;
+
+/** The path of a GET (LoLKV's own by default: local lookup + read check). */
+export type GetPath = (env: WorkerEnv, lt: LeaderTerm, ch: Channel, i: number, req: RpcRequest, key: string, reply: Reply) => Task<void>;
 
 /** What a worker thread shares with the rest of its server. */
 export interface WorkerEnv {
@@ -33,14 +40,18 @@ export interface WorkerEnv {
   /** The leader machinery of the current term (null when not leading). */
   leader(): LeaderTerm | null;
   put?: PutPath;
+  get?: GetPath;
   /** The channel (leader thread resources) worker i uses; default i. */
   userOf?: (i: number) => number;
 }
 
 /**
- * A worker thread (docs/lolkv.md, "PUT", "GET"). Every replica runs `threads` of them, each on its
- * own UD port; a replica that does not lead answers NOT_LEADER with its best guess. On the leader
- * a worker serves any key with its own QPs to every follower.
+ * Worker thread i (docs/lolkv.md, "PUT", "GET", "Worker cores"): core i of its server, running
+ * `pipelineDepth` request coroutines that share the worker's UD endpoint and its channel (CQ and
+ * QPs to every follower). Each coroutine takes the next request from the endpoint and serves it
+ * to the end; while it waits for the network the core serves the others, so a worker is bound by
+ * its CPU work, not by round trips. A replica that does not lead answers NOT_LEADER with its best
+ * guess.
  */
 export function* worker(env: WorkerEnv, i: number): Task<void> {
   const { r } = env;
@@ -48,10 +59,31 @@ export function* worker(env: WorkerEnv, i: number): Task<void> {
   yield* rpc.start();
   const user = env.userOf === undefined ? i : env.userOf(i);
   const ch = env.channels[user]!;
-  const reply = (req: RpcRequest, x: Response) => rpc.reply(req, encodeResponse(x));
+  const cpu = env.opts.cpu;
+  const rt = r.p.rt;
+  const reply: Reply = function* (req, x) {
+    yield* rt.compute(cpu.reply);
+    yield* rpc.reply(req, encodeResponse(x));
+  };
+  for (let k = 1; k < env.opts.pipelineDepth; k++) rt.spawn(`worker${i}.${k}`, () => serve(env, rpc, ch, user, reply), { core: i });
+  yield* serve(env, rpc, ch, user, reply);
+}
+
+/** Key of a request in the leader's in-flight set (clientId, reqId). */
+function inflightKey(req: RpcRequest): number {
+  invariant(req.reqId < 4294967296 && req.clientId < 1 << 20, () => `request id out of range: ${req.clientId}/${req.reqId}`);
+  return req.clientId * 4294967296 + req.reqId;
+}
+
+/** One request coroutine of a worker core. */
+function* serve(env: WorkerEnv, rpc: UdRpcServer, ch: Channel, user: number, reply: Reply): Task<void> {
+  const { r } = env;
+  const rt = r.p.rt;
+  const cpu = env.opts.cpu;
   for (;;) {
     const req = yield* rpc.next();
     if (req === null) continue;
+    yield* rt.compute(cpu.request);
     const q = decodeRequest(req.body);
     if (q === null) continue;
     const lt = env.leader();
@@ -70,11 +102,21 @@ export function* worker(env: WorkerEnv, i: number): Task<void> {
       continue;
     }
     if (q.op === REQ_GET) {
-      const res = yield* get(env, lt, ch, user, q.key);
-      if (res !== null) yield* reply(req, res);
+      yield* (env.get ?? get)(env, lt, ch, user, req, q.key, reply);
       continue;
     }
-    if (q.op === REQ_PUT) yield* (env.put ?? put)(env, lt, ch, user, req, q.key, q.value, reply);
+    // A PUT. At most one execution of a (clientId, reqId) is in flight per leader term: a
+    // duplicate (the client's retry) that arrives while the first is still in flight is dropped —
+    // the first one replies, or, if it is abandoned, the client retries again later. This check
+    // and the marking happen between two scheduling points, so they are atomic among coroutines.
+    const key = inflightKey(req);
+    if (lt.inflight.has(key)) continue;
+    lt.inflight.add(key);
+    try {
+      yield* (env.put ?? put)(env, lt, ch, user, req, q.key, q.value, reply);
+    } finally {
+      lt.inflight.delete(key);
+    }
   }
 }
 
@@ -84,6 +126,7 @@ function* put(env: WorkerEnv, lt: LeaderTerm, ch: Channel, i: number, req: RpcRe
   const term = lt.term;
   const hash = keyHash(key);
   const size = objectBytes(key, value);
+  yield* rt.compute(opts.cpu.hash + opts.cpu.compose(size));
   const inc = yield* env.incarnations.next(hash);
   const a = lt.segments.alloc(i, size, rt.now(), false);
   if (a === null) {
@@ -98,6 +141,7 @@ function* put(env: WorkerEnv, lt: LeaderTerm, ch: Channel, i: number, req: RpcRe
   if (acks === null) return; // not known to be committed: no reply, the client retries
   r.trace('commit', { key, term, inc, seg: a.seg, off: a.off, acks });
   const ptr = ptrOf(a.off);
+  yield* rt.compute(opts.cpu.table);
   const res = yield* table.apply(key, hash, ptr, { term, inc }, !opts.unsafe.skipIncarnationCheck);
   if (res.kind !== 'refused') lt.segments.addLive(a.off, size);
   if (res.kind === 'replaced') lt.segments.subLive(offOf(res.old), res.oldSize);
@@ -118,11 +162,12 @@ export function* remoteApply(lt: LeaderTerm, ch: Channel, user: number, slot: nu
   }
 }
 
-function* get(env: WorkerEnv, lt: LeaderTerm, ch: Channel, i: number, key: string): Task<Response | null> {
+function* get(env: WorkerEnv, lt: LeaderTerm, ch: Channel, i: number, req: RpcRequest, key: string, reply: Reply): Task<void> {
   const { r, opts, table } = env;
   const rt = r.p.rt;
   const found = yield* table.lookup(key, keyHash(key), !opts.unsafe.skipGcSafety);
-  if (!opts.unsafe.skipReadCheck && !(yield* readCheck(lt, ch, i, rt.now() + opts.readCheckTimeoutNs))) return null;
+  yield* rt.compute(opts.cpu.hash + opts.cpu.table + (found.obj === null ? 0 : opts.cpu.decode(found.obj.size)));
+  if (!opts.unsafe.skipReadCheck && !(yield* readCheck(lt, ch, i, rt.now() + opts.readCheckTimeoutNs))) return;
   r.trace('get', { key, term: lt.term, inc: found.obj === null ? null : found.obj.inc });
-  return { status: RES_OK, value: found.obj === null ? null : found.obj.value, hint: r.me };
+  yield* reply(req, { status: RES_OK, value: found.obj === null ? null : found.obj.value, hint: r.me });
 }

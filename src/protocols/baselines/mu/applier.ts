@@ -1,20 +1,23 @@
 import type { Task } from '../../../platform/index.js';
+import type { CpuCosts } from '../../lolkv/cpu.js';
 import { HashTable } from '../../lolkv/hashtable.js';
 import { keyHash, ptrOf } from '../../lolkv/layout.js';
-import { decodeObject } from '../../lolkv/object.js';
+import { decodeObject, isReadCommand } from '../../lolkv/object.js';
 import type { Replica } from '../../lolkv/replica.js';
 import type { MuOptions } from './options.js';
 
 /**
- * A follower's apply thread (Mu: followers' CPUs apply every committed operation from their log,
- * in log order, to their own table). It polls the next entry; a missing entry (a hole left by an
- * abandoned or re-sent write) is skipped once a later one has been there for holeTimeoutNs. The
- * follower's table is work repeated on every replica, as in Mu: its own DRAM region (not the
- * replica's hash-table region, which a leader's catch-up overwrites and which this replica
- * rebuilds if it becomes leader), started over whenever the term changes (a new leader may
- * rewrite the log). Correctness does not depend on it.
+ * A follower's apply thread (Mu: followers' CPUs apply every committed command from their log, in
+ * log order, to their own table — the seed's "work repetition on all replicas"). It polls the next
+ * entry; a missing entry (a hole left by an abandoned or re-sent write) is skipped once a later one
+ * has been there for holeTimeoutNs. Each command costs what the leader's apply thread pays for it
+ * (src/protocols/lolkv/cpu.ts): parse, hash, table probe, and for a PUT the copy into the store;
+ * a read command is executed too (a lookup whose result nobody needs). The follower's table is its
+ * own DRAM region (not the replica's hash-table region, which a leader's catch-up overwrites and
+ * which this replica rebuilds if it becomes leader), started over whenever the term changes (a new
+ * leader may rewrite the log). Correctness does not depend on it.
  */
-export function* applier(r: Replica, opts: MuOptions): Task<void> {
+export function* applier(r: Replica, opts: MuOptions, cpu: CpuCosts): Task<void> {
   const rt = r.p.rt;
   const eb = r.cfg.segmentBytes;
   const entries = Math.floor(r.cfg.areaBytes / eb);
@@ -38,7 +41,13 @@ export function* applier(r: Replica, opts: MuOptions): Task<void> {
     const d = decodeObject(bytes, 0, eb, true);
     if (d.kind === 'ok') {
       const o = d.obj;
-      yield* table.apply(o.key, keyHash(o.key), ptrOf(next * eb), o, true);
+      if (isReadCommand(o)) {
+        yield* rt.compute(cpu.decode(o.size) + cpu.hash + cpu.table);
+        yield* table.lookup(o.key, keyHash(o.key), false);
+      } else {
+        yield* rt.compute(cpu.decode(o.size) + cpu.hash + cpu.table + cpu.copy(o.size));
+        yield* table.apply(o.key, keyHash(o.key), ptrOf(next * eb), o, true);
+      }
       next++;
       holeSince = -1;
       continue;
