@@ -40,6 +40,8 @@ export interface PointSpec {
   warmupNs: number;
   valueBytes: number;
   seed: number;
+  /** Mu only: GETs as log commands (SMR, the default) or served with the read check. */
+  muReads?: 'log' | 'read-check';
 }
 
 /** The defaults of every point (the bench's configuration: YCSB-A, uniform, 3 replicas, 8 threads). */
@@ -85,7 +87,7 @@ export function pointScenario(spec: PointSpec): Scenario {
   const options =
     spec.protocol === 'lolkv'
       ? { threads: spec.threads, segments: 256, segmentBytes: 16384, tableSlots, incarnations: 4096 }
-      : { threads: spec.threads, logEntries, entryBytes: 256, tableSlots };
+      : { threads: spec.threads, logEntries, entryBytes: 256, tableSlots, ...(spec.muReads === undefined ? {} : { reads: spec.muReads }) };
   const ycsb = spec.workload === 'W' ? 'custom' : spec.workload;
   return parseScenario({
     name: `bench-${spec.protocol}`,

@@ -21,6 +21,15 @@ export class SimCq implements CompletionQueue {
   // Threads blocked in next(). After a crash nothing pushes into this CQ again (the node's NIC
   // state is gone), so a dead thread's waiter can never swallow a completion.
   private waiters: Future<Completion | null>[] = [];
+  /** Deadline of each waiter (parallel to `waiters`; Infinity: none). */
+  private deadlines: number[] = [];
+  /**
+   * The time of the one timeout event this CQ has scheduled (Infinity: none). Timeouts are lazy:
+   * a waiter satisfied before its deadline leaves no event behind — the CQ keeps at most one
+   * pending timeout event, for the earliest deadline, and re-arms it when it fires. (A CQ polled
+   * with a timeout per completion used to leave one dead timer event per completion.)
+   */
+  private timerAt = Infinity;
   overwritten = 0;
   errored = false;
   readonly attached: CqAttached[] = [];
@@ -43,6 +52,7 @@ export class SimCq implements CompletionQueue {
   push(c: Completion): void {
     while (this.waiters.length > 0) {
       const f = this.waiters.shift()!;
+      this.deadlines.shift();
       // A waiter whose timeout fired is already resolved (with null): skip it.
       if (f.resolve(c)) return;
     }
@@ -85,17 +95,46 @@ export class SimCq implements CompletionQueue {
     if (timeoutNs !== undefined && timeoutNs <= 0) return null;
     const f = new Future<Completion | null>();
     this.waiters.push(f);
-    if (timeoutNs !== undefined) {
-      const node = this.node;
-      node.sim.after(Math.max(0, Math.round(timeoutNs)), 2, node.nodeId, () => {
-        // Timed out: resolve with null and forget the waiter (an idle CQ polled with a timeout
-        // in a loop must not accumulate dead waiters).
-        if (f.resolve(null)) {
-          const i = this.waiters.indexOf(f);
-          if (i >= 0) this.waiters.splice(i, 1);
-        }
-      });
+    if (timeoutNs === undefined) this.deadlines.push(Infinity);
+    else {
+      const at = this.node.sim.now + Math.max(0, Math.round(timeoutNs));
+      this.deadlines.push(at);
+      this.arm(at);
     }
     return (yield f as Future<unknown>) as Completion | null;
   }
+
+  private arm(at: number): void {
+    if (at >= this.timerAt) return;
+    this.timerAt = at;
+    const node = this.node;
+    node.sim.schedule(at, 2, node.nodeId, cqTimeout, this);
+  }
+
+  /**
+   * A timeout event: every waiter whose deadline has come is resolved with null and forgotten (an
+   * idle CQ polled with a timeout in a loop must not accumulate dead waiters); then the event for
+   * the next deadline is armed.
+   */
+  expire(): void {
+    const now = this.node.sim.now;
+    if (now === this.timerAt) this.timerAt = Infinity;
+    let next = Infinity;
+    for (let i = 0; i < this.waiters.length; ) {
+      const d = this.deadlines[i]!;
+      if (d <= now) {
+        this.waiters[i]!.resolve(null);
+        this.waiters.splice(i, 1);
+        this.deadlines.splice(i, 1);
+        continue;
+      }
+      if (d < next) next = d;
+      i++;
+    }
+    if (next !== Infinity) this.arm(next);
+  }
+}
+
+function cqTimeout(cq: SimCq): void {
+  cq.expire();
 }

@@ -8,12 +8,10 @@ const dec = new TextDecoder();
 
 export class Writer {
   private buf: Uint8Array;
-  private dv: DataView;
   private pos = 0;
 
   constructor(initialBytes = 64) {
     this.buf = new Uint8Array(initialBytes);
-    this.dv = new DataView(this.buf.buffer);
   }
 
   private need(n: number): void {
@@ -23,38 +21,48 @@ export class Writer {
     const b = new Uint8Array(cap);
     b.set(this.buf.subarray(0, this.pos));
     this.buf = b;
-    this.dv = new DataView(b.buffer);
+  }
+
+  /** Starts over (the buffer is kept: a Writer can be reused for message after message). */
+  reset(): this {
+    this.pos = 0;
+    return this;
   }
 
   u8(v: number): this {
     this.need(1);
-    this.dv.setUint8(this.pos, v);
-    this.pos += 1;
+    this.buf[this.pos++] = v;
     return this;
   }
 
   u16(v: number): this {
     this.need(2);
-    this.dv.setUint16(this.pos, v, true);
-    this.pos += 2;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v;
+    b[p + 1] = v >>> 8;
+    this.pos = p + 2;
     return this;
   }
 
   u32(v: number): this {
     this.need(4);
-    this.dv.setUint32(this.pos, v >>> 0, true);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    const x = v >>> 0;
+    b[p] = x;
+    b[p + 1] = x >>> 8;
+    b[p + 2] = x >>> 16;
+    b[p + 3] = x >>> 24;
+    this.pos = p + 4;
     return this;
   }
 
   /** An integer in [0, 2^53). */
   u53(v: number): this {
     if (!(Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER)) throw new RangeError(`u53 out of range: ${v}`);
-    this.need(8);
-    this.dv.setUint32(this.pos, v >>> 0, true);
-    this.dv.setUint32(this.pos + 4, Math.floor(v / 4294967296), true);
-    this.pos += 8;
-    return this;
+    this.u32(v >>> 0);
+    return this.u32(Math.floor(v / 4294967296));
   }
 
   str(s: string): this {
@@ -71,7 +79,8 @@ export class Writer {
         buf[at + i] = c;
       }
       if (i === n) {
-        this.dv.setUint16(this.pos, n, true);
+        buf[this.pos] = n;
+        buf[this.pos + 1] = n >>> 8;
         this.pos = at + n;
         return this;
       }
@@ -99,19 +108,29 @@ export class Writer {
     return this.pos;
   }
 
+  /** A copy of what was written. */
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);
+  }
+
+  /** A view of what was written: valid until the next write or reset (no copy). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
   }
 }
 
 export class DecodeError extends Error {}
 
 export class Reader {
-  private readonly dv: DataView;
   pos = 0;
 
-  constructor(private readonly buf: Uint8Array) {
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  constructor(private buf: Uint8Array) {}
+
+  /** Reads another buffer from its start (a Reader can be reused). */
+  reset(buf: Uint8Array): this {
+    this.buf = buf;
+    this.pos = 0;
+    return this;
   }
 
   private need(n: number): void {
@@ -120,28 +139,29 @@ export class Reader {
 
   u8(): number {
     this.need(1);
-    return this.dv.getUint8(this.pos++);
+    return this.buf[this.pos++]!;
   }
 
   u16(): number {
     this.need(2);
-    const v = this.dv.getUint16(this.pos, true);
-    this.pos += 2;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 2;
+    return b[p]! | (b[p + 1]! << 8);
   }
 
   u32(): number {
     this.need(4);
-    const v = this.dv.getUint32(this.pos, true);
-    this.pos += 4;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 4;
+    return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
   }
 
   u53(): number {
     this.need(8);
-    const v = this.dv.getUint32(this.pos, true) + this.dv.getUint32(this.pos + 4, true) * 4294967296;
-    this.pos += 8;
-    return v;
+    const lo = this.u32();
+    return lo + this.u32() * 4294967296;
   }
 
   str(): string {
@@ -175,9 +195,11 @@ export class Reader {
   }
 }
 
-/** UTF-8 byte length of a string. */
+/** UTF-8 byte length of a string (no encoder allocation for ASCII). */
 export function utf8Length(s: string): number {
-  return enc.encode(s).length;
+  const n = s.length;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return enc.encode(s).length;
+  return n;
 }
 
 export function encodeUtf8(s: string): Uint8Array {

@@ -1,5 +1,5 @@
 import type { CompletionQueue, Memory, Platform, Task, UdAddress, UdEndpoint } from '../platform/index.js';
-import { Reader, Writer } from './codec.js';
+import { Writer } from './codec.js';
 
 /**
  * Request/response over unreliable datagrams (clients ↔ servers, as in LoLKV and eRPC-style KV
@@ -9,6 +9,11 @@ import { Reader, Writer } from './codec.js';
  *
  * Wire format: [u8 kind][u32 clientId][u53 reqId][body...], kind 1 = request, 2 = reply.
  */
+
+/** Little-endian u32 at `at`. */
+function u32At(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
 
 const KIND_REQUEST = 1;
 const KIND_REPLY = 2;
@@ -51,7 +56,7 @@ class Mailbox {
 
   /** Next datagram (bytes + source), or null after `timeoutNs`. The slot is reposted. */
   *receive(timeoutNs?: number): Task<{ bytes: Uint8Array; src: UdAddress } | null> {
-    yield* this.prime();
+    if (!this.primed) yield* this.prime();
     for (;;) {
       const c = yield* this.recvCq.next(timeoutNs);
       if (c === null) return null;
@@ -73,6 +78,7 @@ export interface RpcRequest {
 /** Server side: receive requests on a well-known port, reply to their source. */
 export class UdRpcServer {
   private readonly box: Mailbox;
+  private readonly pool: Writer[] = [];
 
   constructor(p: Platform, name: string, port: number, opts: UdRpcOptions = {}) {
     this.box = new Mailbox(p, name, opts.recvSlots ?? 128, opts.slotBytes ?? 4096, port);
@@ -91,18 +97,25 @@ export class UdRpcServer {
     for (;;) {
       const m = yield* this.box.receive(timeoutNs);
       if (m === null) return null;
-      if (m.bytes.length < HEADER_BYTES) continue;
-      const r = new Reader(m.bytes);
-      if (r.u8() !== KIND_REQUEST) continue;
-      const clientId = r.u32();
-      const reqId = r.u53();
-      return { src: m.src, clientId, reqId, body: m.bytes.subarray(HEADER_BYTES) };
+      const b = m.bytes;
+      if (b.length < HEADER_BYTES || b[0] !== KIND_REQUEST) continue;
+      return { src: m.src, clientId: u32At(b, 1), reqId: u32At(b, 5) + u32At(b, 9) * 4294967296, body: b.subarray(HEADER_BYTES) };
     }
   }
 
   *reply(req: RpcRequest, body: Uint8Array): Task<void> {
-    const w = new Writer(HEADER_BYTES + body.length).u8(KIND_REPLY).u32(req.clientId).u53(req.reqId).bytes(body);
-    yield* this.box.ud.send(req.src, w.finish(), { signaled: false });
+    yield* this.replyWith(req, (w) => w.bytes(body));
+  }
+
+  /** Replies with a body written by `fill` straight after the header (no intermediate buffer). */
+  *replyWith(req: RpcRequest, fill: (w: Writer) => void): Task<void> {
+    // Several coroutines may reply at once (a pipelined worker): each takes a writer of the pool
+    // and gives it back once the send was posted (the endpoint has copied the bytes by then).
+    const w = this.pool.pop() ?? new Writer(256);
+    w.reset().u8(KIND_REPLY).u32(req.clientId).u53(req.reqId);
+    fill(w);
+    yield* this.box.ud.send(req.src, w.view(), { signaled: false });
+    this.pool.push(w);
   }
 }
 
@@ -110,6 +123,8 @@ export class UdRpcServer {
 export class UdRpcClient {
   private readonly box: Mailbox;
   private nextReqId = 1;
+  /** Reused for every request: one outstanding request at a time, and the send copies the bytes. */
+  private readonly out = new Writer(256);
 
   constructor(
     p: Platform,
@@ -127,18 +142,17 @@ export class UdRpcClient {
 
   /** Sends one attempt of request `reqId` and waits up to `timeoutNs` for its reply. */
   *call(dst: UdAddress, reqId: number, body: Uint8Array, timeoutNs: number, now: () => number): Task<Uint8Array | null> {
-    const w = new Writer(HEADER_BYTES + body.length).u8(KIND_REQUEST).u32(this.clientId).u53(reqId).bytes(body);
-    yield* this.box.ud.send(dst, w.finish(), { signaled: false });
+    const w = this.out.reset().u8(KIND_REQUEST).u32(this.clientId).u53(reqId).bytes(body);
+    yield* this.box.ud.send(dst, w.view(), { signaled: false });
     const deadline = now() + timeoutNs;
     for (;;) {
       const left = deadline - now();
       if (left <= 0) return null;
       const m = yield* this.box.receive(left);
       if (m === null) return null;
-      if (m.bytes.length < HEADER_BYTES) continue;
-      const r = new Reader(m.bytes);
-      if (r.u8() !== KIND_REPLY || r.u32() !== this.clientId || r.u53() !== reqId) continue; // stale reply
-      return m.bytes.subarray(HEADER_BYTES);
+      const b = m.bytes;
+      if (b.length < HEADER_BYTES || b[0] !== KIND_REPLY || u32At(b, 1) !== this.clientId || u32At(b, 5) + u32At(b, 9) * 4294967296 !== reqId) continue; // stale reply
+      return b.subarray(HEADER_BYTES);
     }
   }
 }

@@ -32,6 +32,8 @@ export interface Pending {
   readonly link: DataLink;
   readonly owner: Waiter;
   readonly wrId: number;
+  /** READ: its slot in the scratch ring (-1: not a READ). */
+  readonly slot: number;
   done: boolean;
   ok: boolean;
   /** READ: the 8-byte word read. */
@@ -92,7 +94,7 @@ export class Channel {
 
   *write(owner: Waiter, link: DataLink, src: Source, dst: RemoteAddr): Task<Pending> {
     const wrId = this.nextWrId++;
-    const e: Pending = { link, owner, wrId, done: false, ok: false, value: 0 };
+    const e: Pending = { link, owner, wrId, slot: -1, done: false, ok: false, value: 0 };
     this.pending.set(wrId, e);
     yield* link.qp.write(src, dst, { wrId });
     return e;
@@ -106,15 +108,12 @@ export class Channel {
   /** READs one word of the follower's memory. */
   *readWord(owner: Waiter, link: DataLink, src: RemoteAddr): Task<Pending> {
     const wrId = this.nextWrId++;
-    const e: Pending = { link, owner, wrId, done: false, ok: false, value: 0 };
-    this.pending.set(wrId, e);
     const slot = this.reads++ % SCRATCH_WORDS;
-    this.slotOf.set(wrId, slot);
+    const e: Pending = { link, owner, wrId, slot, done: false, ok: false, value: 0 };
+    this.pending.set(wrId, e);
     yield* link.qp.read({ mem: this.scratch, offset: slot * 8, length: 8 }, src, { wrId });
     return e;
   }
-
-  private readonly slotOf = new Map<number, number>();
 
   /**
    * Blocks `owner` until one of its completions arrives or the next tick. The caller clears
@@ -155,13 +154,11 @@ export class Channel {
   private dispatch(c: Completion | null): void {
     if (c === null) return;
     const e = c.wrId === 0 ? undefined : this.pending.get(c.wrId);
-    const slot = c.wrId === 0 ? undefined : this.slotOf.get(c.wrId);
-    if (slot !== undefined) this.slotOf.delete(c.wrId);
     if (e !== undefined) {
       this.pending.delete(c.wrId);
       e.done = true;
       e.ok = c.status === 'success';
-      if (e.ok && c.opcode === 'read' && slot !== undefined) e.value = this.scratch.peek64(slot * 8);
+      if (e.ok && e.slot >= 0) e.value = this.scratch.peek64(e.slot * 8);
       if (!e.ok) this.fail(e.link, c.status);
       e.owner.dirty = true;
       this.wakeOwner(e.owner);

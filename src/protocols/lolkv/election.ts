@@ -1,5 +1,5 @@
 import type { Rng, Task } from '../../platform/index.js';
-import { HB_COUNTER, HB_LEADER, HB_TERM } from './layout.js';
+import { HB_BYTES, HB_COUNTER, HB_LEADER, HB_TERM } from './layout.js';
 import { Mailbox } from './mailbox.js';
 import { PREVOTE_REQ, PREVOTE_RESP, VOTE_REQ, VOTE_RESP, type VoteMessage, decodeVote, encodeVote } from './messages.js';
 import { MONITOR_PORT } from './options.js';
@@ -39,7 +39,9 @@ export function* monitor(r: Replica): Task<void> {
   let votes = new Set<number>();
   let deadline = 0;
   let lastSend = 0;
-  const tick = Math.max(500, Math.floor(cfg.heartbeatNs / 2));
+  // One heartbeat period: fine enough against election timeouts ≥ 30 heartbeats, and a monitor
+  // that wakes less often costs the simulator fewer events.
+  const tick = Math.max(500, cfg.heartbeatNs);
 
   const send = (to: number, m: VoteMessage) => box.send({ node: to, port: MONITOR_PORT }, encodeVote(m));
   const sticky = (now: number) =>
@@ -125,9 +127,13 @@ export function* monitor(r: Replica): Task<void> {
 
   /** Reads the heartbeat word: progress from a leader of the current (or a newer) term. */
   function* watchHeartbeat(): Task<void> {
-    const term = yield* r.hb.load64(HB_TERM);
-    const leader = (yield* r.hb.load64(HB_LEADER)) - 1;
-    const counter = yield* r.hb.load64(HB_COUNTER);
+    // One read of the three words (the leader WRITEs them together).
+    const hb = yield* r.hb.read(0, HB_BYTES);
+    const dv = new DataView(hb.buffer, hb.byteOffset, HB_BYTES);
+    const word = (o: number) => dv.getUint32(o, true) + dv.getUint32(o + 4, true) * 4294967296;
+    const term = word(HB_TERM);
+    const leader = word(HB_LEADER) - 1;
+    const counter = word(HB_COUNTER);
     if (term === lastHbTerm && counter === lastHbCounter && leader === lastHbLeader) return;
     lastHbTerm = term;
     lastHbCounter = counter;

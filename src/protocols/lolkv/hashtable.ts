@@ -12,6 +12,9 @@ import { offOf } from './layout.js';
  * Every slot and object access is a shared-memory operation (a scheduling point).
  */
 
+/** Bytes readObject reads at once (a small object's header and body in one memory operation). */
+const READ_AHEAD = 256;
+
 export type ApplyResult =
   | { kind: 'installed'; slot: number }
   | { kind: 'replaced'; slot: number; old: number; oldSize: number }
@@ -40,16 +43,19 @@ export class HashTable {
     readonly strict = true,
   ) {}
 
-  /** Reads and decodes the object at slot word `ptr` (two reads: header, then the whole object). */
+  /**
+   * Reads and decodes the object at slot word `ptr`: one read of up to READ_AHEAD bytes (header
+   * and, for objects that small, the whole object), a second read only for a larger object.
+   */
   *readObject(ptr: number): Task<DecodedObject | null> {
     const off = offOf(ptr);
-    const segEnd = (Math.floor(off / this.segmentBytes) + 1) * this.segmentBytes;
-    if (off < 0 || off + HEADER_BYTES > segEnd || off + HEADER_BYTES > this.area.sizeBytes) return null;
-    const head = yield* this.area.read(off, HEADER_BYTES);
-    const len = new DataView(head.buffer, head.byteOffset, 8).getUint32(4, true);
+    const segEnd = Math.min((Math.floor(off / this.segmentBytes) + 1) * this.segmentBytes, this.area.sizeBytes);
+    if (off < 0 || off + HEADER_BYTES > segEnd) return null;
+    let bytes = yield* this.area.read(off, Math.min(READ_AHEAD, segEnd - off));
+    const len = (bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24)) >>> 0;
     if (len < HEADER_BYTES || off + len > segEnd) return null;
-    const bytes = yield* this.area.read(off, padded(len));
-    const d = decodeObject(bytes, 0, bytes.length, this.verify);
+    if (padded(len) > bytes.length) bytes = yield* this.area.read(off, padded(len));
+    const d = decodeObject(bytes, 0, padded(len), this.verify);
     return d.kind === 'ok' ? d.obj : null;
   }
 

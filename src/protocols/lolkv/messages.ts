@@ -28,7 +28,7 @@ export function encodeRequest(q: Request): Uint8Array {
 
 export function decodeRequest(b: Uint8Array): Request | null {
   try {
-    const r = new Reader(b);
+    const r = reader.reset(b);
     const op = r.u8();
     const key = r.str();
     if (op === REQ_GET) return { op, key };
@@ -40,12 +40,21 @@ export function decodeRequest(b: Uint8Array): Request | null {
 }
 
 export function encodeResponse(x: Response): Uint8Array {
-  return new Writer().u8(x.status).strOrNull(x.value).u32(x.hint + 1).finish();
+  const w = new Writer();
+  writeResponse(w, x);
+  return w.finish();
 }
+
+/** Writes a response into `w` (the server writes it straight after the RPC header). */
+export function writeResponse(w: Writer, x: Response): void {
+  w.u8(x.status).strOrNull(x.value).u32(x.hint + 1);
+}
+
+const reader = new Reader(new Uint8Array(0));
 
 export function decodeResponse(b: Uint8Array): Response | null {
   try {
-    const r = new Reader(b);
+    const r = reader.reset(b);
     return { status: r.u8(), value: r.strOrNull(), hint: r.u32() - 1 };
   } catch {
     return null;

@@ -1,5 +1,5 @@
 import { crc32c } from '../../kv/checksum.js';
-import { decodeUtf8, encodeUtf8 } from '../../kv/codec.js';
+import { decodeUtf8, encodeUtf8, utf8Length } from '../../kv/codec.js';
 
 /**
  * A LoLKV object as it lies in a segment (docs/lolkv.md, "Objects"):
@@ -68,13 +68,28 @@ function get53(dv: DataView, off: number): number {
 
 /** Bytes (padded) an object with this key and value occupies. */
 export function objectBytes(key: string, value: string): number {
-  return padded(HEADER_BYTES + encodeUtf8(key).length + encodeUtf8(value).length);
+  return padded(HEADER_BYTES + utf8Length(key) + utf8Length(value));
+}
+
+/** ASCII strings as their bytes without an encoder (keys and values almost always are). */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+function putAscii(out: Uint8Array, at: number, s: string): void {
+  for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
 }
 
 export function encodeObject(o: ObjectFields): Uint8Array {
+  if (isAscii(o.key) && isAscii(o.value)) return encodeWith(o, null, null, o.key.length, o.value.length);
   const k = encodeUtf8(o.key);
   const v = encodeUtf8(o.value);
-  const length = HEADER_BYTES + k.length + v.length;
+  return encodeWith(o, k, v, k.length, v.length);
+}
+
+function encodeWith(o: ObjectFields, k: Uint8Array | null, v: Uint8Array | null, kLen: number, vLen: number): Uint8Array {
+  const length = HEADER_BYTES + kLen + vLen;
   const out = new Uint8Array(padded(length));
   const dv = new DataView(out.buffer);
   dv.setUint32(OFF_LEN, length, true);
@@ -84,9 +99,11 @@ export function encodeObject(o: ObjectFields): Uint8Array {
   dv.setUint32(OFF_GEN, o.gen >>> 0, true);
   dv.setUint32(OFF_CLIENT, o.clientId >>> 0, true);
   put53(dv, OFF_REQ, o.reqId);
-  dv.setUint16(OFF_KEYLEN, k.length, true);
-  out.set(k, HEADER_BYTES);
-  out.set(v, HEADER_BYTES + k.length);
+  dv.setUint16(OFF_KEYLEN, kLen, true);
+  if (k === null) putAscii(out, HEADER_BYTES, o.key);
+  else out.set(k, HEADER_BYTES);
+  if (v === null) putAscii(out, HEADER_BYTES + kLen, o.value);
+  else out.set(v, HEADER_BYTES + kLen);
   dv.setUint32(OFF_CRC, crc32c(out, 4, length), true);
   return out;
 }
@@ -98,6 +115,16 @@ export function objectSize(bytes: Uint8Array, at: number, limit: number): number
   const len = dv.getUint32(OFF_LEN, true);
   if (len < HEADER_BYTES || at + padded(len) > limit) return 0;
   return padded(len);
+}
+
+/** UTF-8 text of bytes[from, to): ASCII without a decoder call. */
+function text(bytes: Uint8Array, from: number, to: number): string {
+  if (to - from <= 4096) {
+    let ascii = true;
+    for (let i = from; i < to; i++) if (bytes[i]! >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, bytes.subarray(from, to) as unknown as number[]);
+  }
+  return decodeUtf8(bytes.subarray(from, to));
 }
 
 export type Decode = { kind: 'ok'; obj: DecodedObject } | { kind: 'torn' } | { kind: 'empty' };
@@ -119,8 +146,8 @@ export function decodeObject(bytes: Uint8Array, at: number, limit: number, verif
   let key: string;
   let value: string;
   try {
-    key = decodeUtf8(bytes.subarray(at + HEADER_BYTES, at + HEADER_BYTES + keyLen));
-    value = decodeUtf8(bytes.subarray(at + HEADER_BYTES + keyLen, at + len));
+    key = text(bytes, at + HEADER_BYTES, at + HEADER_BYTES + keyLen);
+    value = text(bytes, at + HEADER_BYTES + keyLen, at + len);
   } catch {
     return { kind: 'torn' };
   }

@@ -88,22 +88,22 @@ export function startMuServer(p: Platform, cluster: ClusterInfo, opts: MuOptions
   const leader = () => (current !== null && current.live ? current : null);
 
   /** Appends a command to the log and waits for the apply thread; null: abandoned (no reply). */
-  function* command(lt: LeaderTerm, req: RpcRequest, key: string, value: string, read: boolean, reply: Reply): Task<Applied | null> {
+  function* command(lt: LeaderTerm, req: RpcRequest, key: string, value: string, read: boolean, reply: Reply, reqNs: number): Task<Applied | null> {
     const rt = p.rt;
     const term = lt.term;
     const m = log;
     const clientId = read ? (req.clientId | READ_COMMAND) >>> 0 : req.clientId;
     const size = objectBytes(key, value);
     if (m === null || size > eb) {
-      yield* reply(req, { status: RES_RETRY, value: size > eb ? 'entry too large' : 'not ready', hint: r.me });
+      yield* reply(req, { status: RES_RETRY, value: size > eb ? 'entry too large' : 'not ready', hint: r.me }, reqNs + cpu.reply);
       return null;
     }
     const idx = yield* logTail.faa64(0, 1); // the serialization point: one log tail for every thread
     if (idx >= opts.logEntries) {
-      yield* reply(req, { status: RES_RETRY, value: 'log full', hint: r.me });
+      yield* reply(req, { status: RES_RETRY, value: 'log full', hint: r.me }, reqNs + cpu.reply);
       return null;
     }
-    yield* rt.compute(cpu.compose(size));
+    yield* rt.compute(reqNs + cpu.compose(size));
     const seg = lt.segments;
     seg.state[idx] = SEALED;
     seg.tail[idx] = size;
@@ -117,14 +117,14 @@ export function startMuServer(p: Platform, cluster: ClusterInfo, opts: MuOptions
     return yield* m.submit(idx, off, bytes.length, rt.now() + opts.commitTimeoutNs, read, key, value, req.clientId, req.reqId);
   }
 
-  const put: PutPath = function* (_env, lt, _ch, _i, req, key, value, reply) {
-    const out = yield* command(lt, req, key, value, false, reply);
-    if (out !== null) yield* reply(req, { status: RES_OK, value: null, hint: r.me });
+  const put: PutPath = function* (_env, lt, _ch, _i, req, key, value, reply, reqNs) {
+    const out = yield* command(lt, req, key, value, false, reply, reqNs);
+    if (out !== null) yield* reply(req, { status: RES_OK, value: null, hint: r.me }, cpu.reply);
   };
 
-  const get: GetPath = function* (_env, lt, _ch, _i, req, key, reply) {
-    const out = yield* command(lt, req, key, '', true, reply);
-    if (out !== null) yield* reply(req, { status: RES_OK, value: out.value, hint: r.me });
+  const get: GetPath = function* (_env, lt, _ch, _i, req, key, reply, reqNs) {
+    const out = yield* command(lt, req, key, '', true, reply, reqNs);
+    if (out !== null) yield* reply(req, { status: RES_OK, value: out.value, hint: r.me }, cpu.reply);
   };
 
   const wopts = {
