@@ -35,11 +35,13 @@ export interface MessageBenchSize {
   size: number;
   fiPingpongUsecPerXfer: number;
   fiPingpongRuns: number[];
+  /** The least disturbed run (the minimum): on a busy machine, closer to what an idle one gives. */
+  fiPingpongBestUsecPerXfer: number;
   /**
    * usecPerXfer: mean time per transfer of a run (total / iterations / 2, as fi_pingpong reports);
    * medianRoundTripUsecPerXfer: half the median round trip (insensitive to a busy machine's stalls).
    */
-  addon: { mode: 'process' | 'inprocess'; usecPerXfer: number; runs: number[]; ratio: number; medianRoundTripUsecPerXfer: number }[];
+  addon: { mode: 'process' | 'inprocess'; usecPerXfer: number; runs: number[]; ratio: number; medianRoundTripUsecPerXfer: number; bestUsecPerXfer: number; bestRatio: number }[];
 }
 
 export interface MessageBenchResult {
@@ -243,10 +245,20 @@ export async function benchNativeMessage(opts: MessageBenchOptions = {}): Promis
       size,
       fiPingpongUsecPerXfer: round(ppm),
       fiPingpongRuns: pp.get(size)!.map((x) => round(x)),
+      fiPingpongBestUsecPerXfer: round(Math.min(...pp.get(size)!)),
       addon: modes.map((mode) => {
         const xs = addon.get(mode)!.get(size)!;
         const u = median(xs.map((x) => x.meanUsec));
-        return { mode, usecPerXfer: round(u), runs: xs.map((x) => round(x.meanUsec)), ratio: round(ppm / u), medianRoundTripUsecPerXfer: round(median(xs.map((x) => x.p50Usec))) };
+        const best = Math.min(...xs.map((x) => x.meanUsec));
+        return {
+          mode,
+          usecPerXfer: round(u),
+          runs: xs.map((x) => round(x.meanUsec)),
+          ratio: round(ppm / u),
+          medianRoundTripUsecPerXfer: round(median(xs.map((x) => x.p50Usec))),
+          bestUsecPerXfer: round(best),
+          bestRatio: round(Math.min(...pp.get(size)!) / best),
+        };
       }),
     };
   });

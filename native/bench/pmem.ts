@@ -51,6 +51,10 @@ export interface PmemBenchRow {
   coroutineRatio: number;
   /** One addon call from JavaScript (pmem_memcpy_persist / memcpy + pmem_msync). */
   fusedNsPerOp: number;
+  /** Least disturbed runs (minimum over runs) and their ratio. */
+  cBestNsPerOp: number;
+  addonBestNsPerOp: number;
+  bestRatio: number;
 }
 
 export interface PmemBenchResult {
@@ -159,6 +163,9 @@ async function rows(mode: 'flush' | 'msync', dir: string, sizes: number[], itera
         coroutineRuns: co.map((x) => round(x, 1)),
         coroutineRatio: round(c / k),
         fusedNsPerOp: round(median(fs), 1),
+        cBestNsPerOp: round(Math.min(...cs), 1),
+        addonBestNsPerOp: round(Math.min(...ds), 1),
+        bestRatio: round(Math.min(...cs) / Math.min(...ds)),
       });
     }
   } finally {

@@ -36,6 +36,10 @@ export interface RmaBenchSize {
   cUsecPerWrite: number | null;
   cRuns: number[];
   ratio: number | null;
+  /** Least disturbed runs (minimum over runs) and their ratio. */
+  addonBestUsecPerWrite: number;
+  cBestUsecPerWrite: number | null;
+  bestRatio: number | null;
 }
 
 export interface RmaBenchResult {
@@ -173,6 +177,9 @@ export async function benchNativeRma(opts: RmaBenchOptions = {}): Promise<RmaBen
       cUsecPerWrite: cm === null ? null : round(cm),
       cRuns: cs.map((x) => round(x)),
       ratio: cm === null ? null : round(cm / a),
+      addonBestUsecPerWrite: round(Math.min(...addonRuns.get(size)!)),
+      cBestUsecPerWrite: cs.length > 0 ? round(Math.min(...cs)) : null,
+      bestRatio: cs.length > 0 ? round(Math.min(...cs) / Math.min(...addonRuns.get(size)!)) : null,
     };
   });
   return { bench: 'native-rma', provider, libfabricProvider, deliveryComplete, spinNs, iterations, runs, sizes: out, ratio: out[0]!.ratio, commands, notes };
