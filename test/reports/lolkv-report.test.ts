@@ -60,7 +60,7 @@ describe.skipIf(why !== null)('kvlab report lolkv --quick', () => {
     // The page states how to regenerate it, the simulated hardware, the seeds, and keeps wall-clock figures apart.
     expect(md).toContain(`kvlab report lolkv --quick --out ${dir}`);
     expect(md).toContain('56 Gbit/s');
-    expect(md).toMatch(/\| lolkv \| 8 \| 32 \| YCSB-A, uniform \| 200 \| 1 \|/);
+    expect(md).toMatch(/\| lolkv \| 8 \| 64 \| YCSB-A, uniform \| 200 \| 1 \|/);
     const measured = md.indexOf('## Measured on this machine');
     expect(measured).toBeGreaterThan(0);
     expect(md.slice(0, measured)).not.toMatch(/wall (time|second)/i);
