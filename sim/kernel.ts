@@ -44,6 +44,11 @@ export interface Violation {
 
 export class StopRun extends Error {}
 
+/** Buckets of the event wheel: one per ns of the near future (power of two). */
+const WHEEL = 4096;
+const WHEEL_MASK = WHEEL - 1;
+const WORDS = WHEEL >>> 5;
+
 function grow32(a: Int32Array): Int32Array<ArrayBuffer> {
   const b = new Int32Array(a.length * 2);
   b.set(a);
@@ -55,29 +60,30 @@ export class Sim {
   /** Events processed (including steps taken on the fast path). */
   events = 0;
   private seq = 0;
-  // The future-event heap (4-ary: half the depth of a binary heap), in parallel typed arrays ordered by (time, seq); `slot` indexes the
-  // event's payload in the slab below. Events due at the current time skip the heap and go to a
-  // FIFO: every heap event due now was scheduled before the clock got here, so it has a smaller
-  // sequence number than anything in the FIFO, and (time, seq) order is preserved exactly.
-  private cap = 1024;
-  private hTime = new Float64Array(1024);
-  private hSeq = new Float64Array(1024);
-  private hSlot = new Int32Array(1024);
-  private hLen = 0;
+  // The event queue: a timing wheel of WHEEL buckets, one per nanosecond of the near future
+  // [now, now + WHEEL), each a FIFO list of event slots, plus an overflow heap for farther events.
+  // Ordering is exactly (time, seq): within a bucket, events are in scheduling (seq) order; an
+  // overflow event moves into its bucket as soon as the clock comes within WHEEL of it — before any
+  // event could be scheduled directly into that bucket (those get later sequence numbers), so it
+  // keeps its place in front of them. A bitmap of non-empty buckets finds the next event fast.
+  // Event payloads live in a slab of slots (parallel arrays, reused through a free list).
   private sFn: (EventFn | undefined)[] = [];
   private sArg: unknown[] = [];
   private sCode = new Int32Array(1024);
   private sId = new Int32Array(1024);
+  private sNext = new Int32Array(1024);
   private sFree: number[] = [];
   private slots = 0;
-  // Ring buffer of events due now: code/id in typed arrays, fn/arg alongside.
-  private fCap = 1024;
-  private fCode = new Int32Array(1024);
-  private fId = new Int32Array(1024);
-  private fFn: (EventFn | undefined)[] = new Array(1024).fill(undefined);
-  private fArg: unknown[] = new Array(1024).fill(undefined);
-  private fHead = 0;
-  private fLen = 0;
+  private readonly bHead = new Int32Array(WHEEL).fill(-1);
+  private readonly bTail = new Int32Array(WHEEL).fill(-1);
+  private readonly bits = new Uint32Array(WHEEL >>> 5);
+  private wheelCount = 0;
+  // Overflow: a 4-ary min-heap over (time, seq, slot).
+  private cap = 256;
+  private hTime = new Float64Array(256);
+  private hSeq = new Float64Array(256);
+  private hSlot = new Int32Array(256);
+  private hLen = 0;
   readonly hash = new TraceHash();
   recorder: Recorder | null = null;
   violation: Violation | null = null;
@@ -93,19 +99,7 @@ export class Sim {
     return new SeededRng(this.seed, purpose);
   }
 
-  schedule(t: number, code: number, id: number, fn: EventFn, arg?: unknown): void {
-    if (!(t >= this.now) || !Number.isInteger(t)) throw new Error(`event scheduled at ${t} (now ${this.now}): times are whole ns, never in the past`);
-    const seq = this.seq++;
-    if (t === this.now) {
-      if (this.fLen === this.fCap) this.growFifo();
-      const j = (this.fHead + this.fLen) & (this.fCap - 1);
-      this.fCode[j] = code;
-      this.fId[j] = id;
-      this.fFn[j] = fn;
-      this.fArg[j] = arg;
-      this.fLen++;
-      return;
-    }
+  private newSlot(code: number, id: number, fn: EventFn, arg: unknown): number {
     let s: number;
     if (this.sFree.length > 0) s = this.sFree.pop()!;
     else {
@@ -113,12 +107,37 @@ export class Sim {
       if (s >= this.sCode.length) {
         this.sCode = grow32(this.sCode);
         this.sId = grow32(this.sId);
+        this.sNext = grow32(this.sNext);
       }
     }
     this.sFn[s] = fn;
     this.sArg[s] = arg;
     this.sCode[s] = code;
     this.sId[s] = id;
+    return s;
+  }
+
+  /** Appends slot s to the bucket of time t (t within the wheel's window). */
+  private toBucket(t: number, s: number): void {
+    const b = t & WHEEL_MASK;
+    this.sNext[s] = -1;
+    const tail = this.bTail[b]!;
+    if (tail < 0) {
+      this.bHead[b] = s;
+      this.bits[b >>> 5]! |= 1 << (b & 31);
+    } else this.sNext[tail] = s;
+    this.bTail[b] = s;
+    this.wheelCount++;
+  }
+
+  schedule(t: number, code: number, id: number, fn: EventFn, arg?: unknown): void {
+    if (!(t >= this.now) || !Number.isInteger(t)) throw new Error(`event scheduled at ${t} (now ${this.now}): times are whole ns, never in the past`);
+    const seq = this.seq++;
+    const s = this.newSlot(code, id, fn, arg);
+    if (t - this.now < WHEEL) {
+      this.toBucket(t, s);
+      return;
+    }
     if (this.hLen === this.cap) this.growHeap();
     const ht = this.hTime;
     const hs = this.hSeq;
@@ -151,38 +170,16 @@ export class Sim {
     this.hSlot = s;
   }
 
-  private growFifo(): void {
-    const n = this.fCap * 2;
-    const code = new Int32Array(n);
-    const id = new Int32Array(n);
-    const fn: (EventFn | undefined)[] = new Array(n).fill(undefined);
-    const arg: unknown[] = new Array(n).fill(undefined);
-    for (let k = 0; k < this.fLen; k++) {
-      const j = (this.fHead + k) & (this.fCap - 1);
-      code[k] = this.fCode[j]!;
-      id[k] = this.fId[j]!;
-      fn[k] = this.fFn[j];
-      arg[k] = this.fArg[j];
-    }
-    this.fCode = code;
-    this.fId = id;
-    this.fFn = fn;
-    this.fArg = arg;
-    this.fHead = 0;
-    this.fCap = n;
-  }
-
   after(delayNs: number, code: number, id: number, fn: EventFn, arg?: unknown): void {
     this.schedule(this.now + delayNs, code, id, fn, arg);
   }
 
-  /** Removes the heap's minimum; returns its slot (the clock moves to its time). */
+  /** Removes the overflow heap's minimum and returns its slot. */
   private popHeap(): number {
     const ht = this.hTime;
     const hs = this.hSeq;
     const hsl = this.hSlot;
     const slot = hsl[0]!;
-    this.now = ht[0]!;
     const n = --this.hLen;
     if (n > 0) {
       const lt = ht[n]!;
@@ -192,7 +189,6 @@ export class Sim {
       for (;;) {
         const l = 4 * i + 1;
         if (l >= n) break;
-        // The smallest of up to four children.
         let c = l;
         let ct = ht[l]!;
         let cs = hs[l]!;
@@ -218,14 +214,40 @@ export class Sim {
     return slot;
   }
 
+  /** Moves overflow events that came within the wheel's window into their buckets (in (time, seq) order). */
+  private migrate(): void {
+    const limit = this.now + WHEEL;
+    while (this.hLen > 0 && this.hTime[0]! < limit) {
+      const t = this.hTime[0]!;
+      this.toBucket(t, this.popHeap());
+    }
+  }
+
+  /** Distance from now to the first non-empty bucket (the wheel must not be empty). */
+  private firstBucketDistance(): number {
+    const start = this.now & WHEEL_MASK;
+    const bits = this.bits;
+    let w = start >>> 5;
+    // First word: ignore buckets before `start`.
+    let word = bits[w]! & (~0 << (start & 31));
+    let scanned = 0;
+    while (word === 0) {
+      w = (w + 1) & (WORDS - 1);
+      word = bits[w]!;
+      if (++scanned > WORDS) throw new Error('event wheel: bitmap and count disagree');
+    }
+    const b = (w << 5) + (31 - Math.clz32(word & -word));
+    return (b - start) & WHEEL_MASK;
+  }
+
   /** Time of the earliest pending event, or +Infinity. */
   nextTime(): number {
-    if (this.fLen > 0) return this.now;
+    if (this.wheelCount > 0) return this.now + this.firstBucketDistance();
     return this.hLen > 0 ? this.hTime[0]! : Infinity;
   }
 
   get pending(): number {
-    return this.hLen + this.fLen;
+    return this.hLen + this.wheelCount;
   }
 
   /** Runs events until the queue is empty, virtual time would pass `untilNs`, or a violation stops the run. */
@@ -234,31 +256,33 @@ export class Sim {
     const hash = this.hash;
     this.halted = false;
     while (this.violation === null && !this.halted) {
-      let code: number;
-      let id: number;
-      let fn: EventFn;
-      let arg: unknown;
-      if (this.hLen > 0 && (this.hTime[0] === this.now || this.fLen === 0)) {
-        if (this.hTime[0]! > untilNs) break;
-        const s = this.popHeap();
-        code = this.sCode[s]!;
-        id = this.sId[s]!;
-        fn = this.sFn[s]!;
-        arg = this.sArg[s];
-        this.sFn[s] = undefined;
-        this.sArg[s] = undefined;
-        this.sFree.push(s);
-      } else if (this.fLen > 0) {
-        const h = this.fHead;
-        code = this.fCode[h]!;
-        id = this.fId[h]!;
-        fn = this.fFn[h]!;
-        arg = this.fArg[h];
-        this.fFn[h] = undefined;
-        this.fArg[h] = undefined;
-        this.fHead = (h + 1) & (this.fCap - 1);
-        this.fLen--;
-      } else break;
+      if (this.wheelCount === 0) {
+        if (this.hLen === 0 || this.hTime[0]! > untilNs) break;
+        this.now = this.hTime[0]!;
+        this.migrate();
+      }
+      const d = this.firstBucketDistance();
+      if (d > 0) {
+        if (this.now + d > untilNs) break;
+        this.now += d;
+        if (this.hLen > 0) this.migrate();
+      }
+      const b = this.now & WHEEL_MASK;
+      const s = this.bHead[b]!;
+      const next = this.sNext[s]!;
+      this.bHead[b] = next;
+      if (next < 0) {
+        this.bTail[b] = -1;
+        this.bits[b >>> 5]! &= ~(1 << (b & 31));
+      }
+      this.wheelCount--;
+      const code = this.sCode[s]!;
+      const id = this.sId[s]!;
+      const fn = this.sFn[s]!;
+      const arg = this.sArg[s];
+      this.sFn[s] = undefined;
+      this.sArg[s] = undefined;
+      this.sFree.push(s);
       this.events++;
       hash.event(this.now, code, id);
       try {
@@ -268,7 +292,10 @@ export class Sim {
         this.fail('panic', errorText(e));
       }
     }
-    if (this.violation === null && !this.halted && untilNs !== Infinity && this.now < untilNs) this.now = untilNs;
+    if (this.violation === null && !this.halted && untilNs !== Infinity && this.now < untilNs) {
+      this.now = untilNs;
+      if (this.hLen > 0) this.migrate();
+    }
   }
 
   /** Ends `run()` after the current event (the harness's way to finish a run whose servers loop forever). */
@@ -315,6 +342,12 @@ export class Sim {
   /** Takes the sequence number an inline step would have had, so both paths hash identically. */
   consumeSeq(): void {
     this.seq++;
+  }
+
+  /** The inline fast path moves the clock itself: overflow events now within the wheel's window move into it. */
+  advanceInline(t: number): void {
+    this.now = t;
+    if (this.hLen > 0 && this.hTime[0]! < t + WHEEL) this.migrate();
   }
 }
 
@@ -409,7 +442,7 @@ export class SimThread implements Waiter {
             // Fast path: no other event is due first, so popping this step from the queue would
             // give the same order. Account for it exactly as the queue would.
             sim.consumeSeq();
-            sim.now = t;
+            sim.advanceInline(t);
             sim.events++;
             sim.hash.event(t, EV.THREAD_STEP, this.id);
             if (rec !== null && rec.threadSteps) rec.record({ t, node: this.owner.nodeId, kind: 'step', fields: { thread: this.name, tid: this.id } });
