@@ -137,16 +137,28 @@ export class Network {
     return Math.round(sample(d, this.rng) + this.spikeNs[a * this.nodeCount + b]!);
   }
 
-  /** Schedules a message of `bytes` from a to b, occupying both NIC ports. */
-  transmit(a: number, b: number, bytes: number, nowNs: number): Transmission {
+  /** Reused by `transmit` (one per message would be garbage on the hottest path). */
+  private readonly tx: Transmission = { departNs: 0, arriveNs: 0, serializeNs: 0 };
+
+  /**
+   * Schedules a message of `bytes` from a to b, occupying both NIC ports. The result is a shared
+   * scratch object: read it before the next call.
+   */
+  transmit(a: number, b: number, bytes: number, nowNs: number): Readonly<Transmission> {
     const ser = this.serializeNs(bytes);
-    const occupy = Math.max(this.msgGapNs, ser);
-    const depart = Math.max(nowNs, this.txFreeAt[a]!);
+    const occupy = this.msgGapNs > ser ? this.msgGapNs : ser;
+    const txFree = this.txFreeAt[a]!;
+    const depart = nowNs > txFree ? nowNs : txFree;
     this.txFreeAt[a] = depart + occupy;
     const reach = depart + this.flightNs(a, b);
-    const arrive = Math.max(reach, this.rxFreeAt[b]!);
+    const rxFree = this.rxFreeAt[b]!;
+    const arrive = reach > rxFree ? reach : rxFree;
     this.rxFreeAt[b] = arrive + occupy;
-    return { departNs: depart, arriveNs: arrive, serializeNs: ser };
+    const tx = this.tx;
+    tx.departNs = depart;
+    tx.arriveNs = arrive;
+    tx.serializeNs = ser;
+    return tx;
   }
 
   /**
