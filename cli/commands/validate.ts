@@ -12,7 +12,7 @@ import { type Io, fmtInt, wallMs } from '../io.js';
 import { loadScenario } from '../load.js';
 import { TLC_JAR_NAME, type TlcRun, findTlcJar, runTlc } from './tlc.js';
 
-export const VALIDATE_HELP = `kvlab validate <scenario> --seed N [--json] [--keep DIR] [--max-events N] [--budget-seconds S]
+export const VALIDATE_HELP = `kvlab validate <scenario> --seed N [--json] [--keep DIR] [--max-events N] [--budget-seconds S] [--full-landing]
   Trace validation: runs one seed of a LoLKV or Rowan-KV scenario with a trace recorder, turns the
   run's events into a TLA+ trace (sim/validate), and has TLC check that it is a behavior of the
   protocol's spec (spec/trace/LoLKVTrace.tla over spec/LoLKV.tla, spec/trace/RowanKVTrace.tla over
@@ -23,6 +23,8 @@ export const VALIDATE_HELP = `kvlab validate <scenario> --seed N [--json] [--kee
   --keep DIR          write the trace spec, its cfg and the generated trace module into DIR and keep them
   --max-events N      validate the first N protocol events only (a prefix of the run)
   --budget-seconds S  TLC gives up (inconclusive) after S seconds (default 600)
+  --full-landing      LoLKV: explore every subset of followers an uncommitted PUT may have reached
+                      (default: none or all of them; see spec/README.md); more states
   --unsafe NAMES      TEST ONLY: switch on protocol.options.unsafe.<name> (comma-separated), e.g.
                       skipIncarnationCheck: a run with a safety mechanism off, whose trace should be rejected
   Exit status: 0 valid, 1 rejected, 2 bad input, 3 TLC/java missing or TLC could not decide.
@@ -70,7 +72,21 @@ export async function checkTrace(trace: ValidationTrace, specDir: string, dir: s
   copyFileSync(join(specDir, 'trace', `${trace.specModule}.tla`), join(dir, `${trace.specModule}.tla`));
   copyFileSync(join(specDir, 'trace', `${trace.specModule}.cfg`), join(dir, `${trace.specModule}.cfg`));
   writeFileSync(join(dir, `${trace.dataModule}.tla`), trace.dataText);
-  const tlc = await runTlc({ cfg: join(dir, `${trace.specModule}.cfg`), tla: join(dir, `${trace.specModule}.tla`), module: trace.specModule }, { workers: 1, jar });
+  const target = { cfg: join(dir, `${trace.specModule}.cfg`), tla: join(dir, `${trace.specModule}.tla`), module: trace.specModule };
+  // TLC unpacks its standard modules (TLC.tla, Naturals.tla, ...) into java.io.tmpdir and parses
+  // them from there; concurrent TLC runs sharing /tmp can read each other's half-written copies.
+  // Each validation gets its own (the child inherits the environment when runTlc spawns it).
+  const tmp = join(dir, '.java-tmp');
+  mkdirSync(tmp, { recursive: true });
+  const saved = process.env['JAVA_TOOL_OPTIONS'];
+  let tlc: TlcRun;
+  process.env['JAVA_TOOL_OPTIONS'] = `${saved ? `${saved} ` : ''}-Djava.io.tmpdir=${tmp}`;
+  try {
+    tlc = await runTlc(target, { workers: 1, jar });
+  } finally {
+    if (saved === undefined) delete process.env['JAVA_TOOL_OPTIONS'];
+    else process.env['JAVA_TOOL_OPTIONS'] = saved;
+  }
   if (tlc.inputProblem !== null) {
     const ip = tlc.inputProblem;
     throw new Error(`TLC rejected the generated trace spec (${ip.file} ${ip.where}): ${ip.reason}`);
@@ -81,7 +97,7 @@ export async function checkTrace(trace: ValidationTrace, specDir: string, dir: s
 
 /** `kvlab validate <scenario> --seed N [--json] [--keep DIR] [--max-events N]`. */
 export async function validateCommand(args: string[], io: Io): Promise<number> {
-  const p = parseFlags(args, { seed: 'int', json: 'bool', keep: 'string', 'max-events': 'int', 'budget-seconds': 'int', unsafe: 'string', help: 'bool' });
+  const p = parseFlags(args, { seed: 'int', json: 'bool', keep: 'string', 'max-events': 'int', 'budget-seconds': 'int', unsafe: 'string', 'full-landing': 'bool', help: 'bool' });
   if (flagBool(p, 'help')) {
     io.stdout(VALIDATE_HELP);
     return EXIT.OK;
@@ -122,6 +138,7 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
       ...(maxEvents !== undefined ? { maxEvents } : {}),
       protocolOptions: sc.protocol.options as Record<string, unknown>,
       budgetSeconds,
+      fullLanding: flagBool(p, 'full-landing'),
     });
   } catch (e) {
     return fail(`cannot map the run's events to the spec: ${(e as Error).message}`);

@@ -27,6 +27,8 @@ export interface BuildOptions {
   /** TLC budget written into the module: stop (inconclusive) after this many seconds / states. */
   budgetSeconds?: number;
   budgetStates?: number;
+  /** LoLKV: an uncommitted PUT a later read could reveal lands on any subset of its followers (default: none or all). */
+  fullLanding?: boolean;
 }
 
 export function buildValidationTrace(protocol: ValidatedProtocol, records: readonly RecordLike[], opts: BuildOptions): ValidationTrace {
@@ -39,6 +41,7 @@ export function buildValidationTrace(protocol: ValidatedProtocol, records: reado
       ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
       ...(typeof inc === 'number' ? { incarnations: inc } : {}),
       ...(typeof rc === 'number' ? { readCheckTimeoutNs: rc } : {}),
+      ...(opts.fullLanding === true ? { fullLanding: true } : {}),
       budget,
     });
   }

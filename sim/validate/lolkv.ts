@@ -42,6 +42,16 @@ export interface LolkvTraceOptions {
   readCheckTimeoutNs?: number;
 }
 
+/** A WRITE at an object's offset no larger than this is the object's (a PUT's); larger ones, and
+ * WRITEs elsewhere in the segment area, are a catch-up's bulk copy. */
+const MAX_OBJECT_WRITE_BYTES = 1024;
+
+/** A PUT's path from its incarnation (faa) to its replicate event (allocation, local write, persist). */
+const PUT_START_NS = 50_000;
+
+/** READs above this size are state sync's (segment chunks); the read check READs one 8-byte word. */
+const SMALL_READ_BYTES = 64;
+
 /** Slack for the GET's table lookup itself (probing, reading the object) before its read check. */
 const LOOKUP_SLACK_NS = 20_000;
 
@@ -77,7 +87,17 @@ interface Pending {
 }
 
 /** The events the LoLKV trace spec consumes, in order (1-based indexes), and what was dropped. */
-export function selectLolkvEvents(records: readonly RecordLike[], opts: LolkvTraceOptions): { events: TraceEvent[]; dropped: Record<string, number>; total: number; truncated: number; notes: string[] } {
+/** Where a PUT's WRITEs are known to have landed (a successful completion) or not (an error). */
+export interface LandingEvidence {
+  posted: Set<number>;
+  landed: Set<number>;
+  failed: Set<number>;
+}
+
+export function selectLolkvEvents(
+  records: readonly RecordLike[],
+  opts: LolkvTraceOptions,
+): { events: TraceEvent[]; dropped: Record<string, number>; total: number; truncated: number; notes: string[]; landing: Map<string, LandingEvidence> } {
   const prefix = `${opts.prefix ?? 'lolkv'}.`;
   const servers = new Set(opts.servers);
   const dropped: Record<string, number> = {};
@@ -86,6 +106,16 @@ export function selectLolkvEvents(records: readonly RecordLike[], opts: LolkvTra
   let total = 0;
   let truncated = 0;
   const max = opts.maxEvents ?? Infinity;
+  const leading = new Map<number, number>(); // replica -> term it was elected leader in
+  // The object WRITEs of PUTs: a signaled rc.write from the leader to the object's offset on a
+  // follower, after the PUT's replicate event; its completion says whether it landed.
+  const landing = new Map<string, LandingEvidence>();
+  const lastPutAt = new Map<string, string>(); // "leader|off" -> PUT id
+  const writeOf = new Map<string, { put: string; to: number }>(); // "leader:qp:wrId" -> WRITE
+  // Other WRITEs into a follower's segment area (a catch-up's bulk copy): when one succeeds, the
+  // leader's objects in that range are on the follower, even if the catch-up never finishes.
+  const regionName = new Map<string, string>(); // "node:rkey" -> region name
+  const bulkOf = new Map<string, { leader: number; to: number; from: number; bytes: number }>();
   for (const r of records) {
     const f = r.fields ?? {};
     if (r.kind.startsWith(prefix)) {
@@ -104,9 +134,50 @@ export function selectLolkvEvents(records: readonly RecordLike[], opts: LolkvTra
         continue;
       }
       kept.push({ t: r.t, node: r.node, kind: r.kind, fields: { ...f } });
+      if (name === 'leader') leading.set(r.node, f['term'] as number);
+      if (name === 'replicate') {
+        const id = opId(r.node, f['term'] as number, String(f['key']), f['inc'] as number);
+        lastPutAt.set(`${r.node}|${f['off']}`, id);
+        landing.set(id, { posted: new Set(), landed: new Set(), failed: new Set() });
+      }
     } else if ((r.kind === 'fault.crash' || r.kind === 'fault.restart') && servers.has(r.node)) {
       if (total >= max) continue;
+      if (r.kind === 'fault.crash') leading.delete(r.node);
       kept.push({ t: r.t, node: r.node, kind: r.kind, fields: { ...f } });
+    } else if (r.kind === 'mr.register' && typeof f['rkey'] === 'number') {
+      regionName.set(`${r.node}:${f['rkey']}`, String(f['name']));
+    } else if (r.kind === 'rc.write' && f['signaled'] === true && typeof f['to'] === 'number') {
+      const put = (f['bytes'] as number) <= MAX_OBJECT_WRITE_BYTES ? lastPutAt.get(`${r.node}|${f['off']}`) : undefined;
+      if (put === undefined) {
+        if (servers.has(r.node) && servers.has(f['to']) && regionName.get(`${f['to']}:${f['rkey']}`) === `${prefix}segments`) {
+          bulkOf.set(`${r.node}:${f['qp']}:${f['wrId']}`, { leader: r.node, to: f['to'], from: f['off'] as number, bytes: f['bytes'] as number });
+        }
+      } else {
+        writeOf.set(`${r.node}:${f['qp']}:${f['wrId']}`, { put, to: f['to'] });
+        landing.get(put)!.posted.add(f['to']);
+      }
+    } else if (r.kind === 'rc.complete' && f['op'] === 'write') {
+      const b = bulkOf.get(`${r.node}:${f['qp']}:${f['wrId']}`);
+      const term = leading.get(r.node);
+      if (b !== undefined && f['status'] === 'success' && term !== undefined && total < max) {
+        kept.push({ t: r.t, node: b.to, kind: `${prefix}copy`, fields: { leader: b.leader, term, from: b.from, to: b.from + b.bytes } });
+      }
+      const w = writeOf.get(`${r.node}:${f['qp']}:${f['wrId']}`);
+      if (w !== undefined) {
+        const ev = landing.get(w.put)!;
+        // success: landed. retry-exceeded: the path failed -- the data may have been placed before
+        // (an ACK lost to a partition), so unknown. Any other error (flushed before it was sent,
+        // remote access error on revoked keys): not placed.
+        if (f['status'] === 'success') ev.landed.add(w.to);
+        else if (f['status'] !== 'retry-exceeded') ev.failed.add(w.to);
+      }
+    } else if (r.kind === 'rc.read' && servers.has(r.node) && typeof f['to'] === 'number' && servers.has(f['to']) && (f['bytes'] as number) > SMALL_READ_BYTES) {
+      // State sync READs the segment area of every replica fenced for the leader's term (the
+      // only large READs LoLKV posts): the source had learned the term (maybe from a heartbeat,
+      // without an event). A derived event raises its term there (if it is not known yet).
+      const term = leading.get(r.node);
+      if (term === undefined || total >= max) continue;
+      kept.push({ t: r.t, node: f['to'], kind: `${prefix}sync-source`, fields: { leader: r.node, term } });
     }
   }
   const notes: string[] = [];
@@ -137,51 +208,141 @@ export function selectLolkvEvents(records: readonly RecordLike[], opts: LolkvTra
       }
     }
   }
-  if (movedPuts > 0) notes.push(`${movedPuts} replicate event(s) moved up to incarnation order (faa precedes the traced local write)`);
+  // A PUT that took its incarnation while its leader served can trace its replicate event after
+  // the leader stepped down (the local write and persist in between yield): the event moves up to
+  // just before that step-down (within PUT_START_NS).
+  kept.forEach((e, j) => {
+    if (e.kind !== `${prefix}replicate`) return;
+    for (let x = j - 1; x >= 0 && kept[x]!.t >= e.t - PUT_START_NS; x--) {
+      const d = kept[x]!;
+      if (d.kind === `${prefix}step-down` && d.node === e.node && d.fields['term'] === e.fields['term']) {
+        sortKey[j] = Math.min(sortKey[j]!, x - 0.5 + fieldNum(e, 'inc') * 1e-9);
+        movedPuts++;
+        break;
+      }
+    }
+  });
+  if (movedPuts > 0) notes.push(`${movedPuts} replicate event(s) moved up to their incarnation (faa precedes the traced local write)`);
 
-  // 2. A GET is traced after its read check, but it read the table before (its lookup): a PUT of the
-  // same key applied in between makes the returned version look stale. The read check gives up
-  // after readCheckTimeoutNs, so the lookup happened at most that long (plus the lookup's own time)
-  // before the event. Within that window the event moves back to just before the apply that
-  // replaced the version it returned (or before the window's first apply of the key, if it returned
-  // none of the window's versions). The spec then checks the returned version there.
+  // 2. A GET is traced after its read check, but it read the table before (its lookup) and the
+  // read check READ the followers' terms before the event, too. The read check gives up after
+  // readCheckTimeoutNs, so both happened at most that long (plus the lookup's own time) before the
+  // event. Within that window the event moves back (the spec's Get is one atomic step):
+  //  - to just before the apply that replaced the version it returned (or before the window's first
+  //    apply of the key, if it returned none of the window's versions): a PUT applied meanwhile;
+  //  - and to just before the first event in its interval that takes a replica out of the leader's
+  //    term (a crash, a vote, an election, a sync READ or catch-up for another leader): the read
+  //    check READ that replica before.
+  // The spec then checks, there, the returned version and that a majority is in the leader's term.
   const windowNs = (opts.readCheckTimeoutNs ?? 200_000) + LOOKUP_SLACK_NS;
   let movedGets = 0;
+  const fences = (e: Pending, leader: number): boolean =>
+    e.node !== leader &&
+    (e.kind === 'fault.crash' || e.kind === `${prefix}vote` || e.kind === `${prefix}elect-start` || e.kind === `${prefix}sync-source` || e.kind === `${prefix}catchup`);
   kept.forEach((g, j) => {
     if (g.kind !== `${prefix}get`) return;
     const key = g.fields['key'];
     const inc = g.fields['inc'] ?? null;
-    const applies: number[] = [];
-    for (let x = j - 1; x >= 0 && kept[x]!.t >= g.t - windowNs; x--) {
-      const a = kept[x]!;
-      if (a.kind === `${prefix}apply` && a.node === g.node && a.fields['key'] === key && a.fields['term'] === g.fields['term'] && a.fields['applied'] === true) applies.unshift(x);
+    // the window: back to the lookup's earliest time, never before the leader's own last
+    // election/sync/catch-up event (it served only after those)
+    let lo = j - 1;
+    while (lo >= 0 && kept[lo]!.t >= g.t - windowNs) {
+      const e = kept[lo]!;
+      if (e.node === g.node && (e.kind === `${prefix}leader` || e.kind === `${prefix}sync` || e.kind === `${prefix}catchup`)) break;
+      lo--;
     }
-    if (applies.length === 0) return;
-    if (fieldNum(kept[applies[applies.length - 1]!]!, 'inc') === inc) return;
-    let before = applies[0]!;
-    for (let m = applies.length - 2; m >= 0; m--) {
-      if (fieldNum(kept[applies[m]!]!, 'inc') === inc) {
-        before = applies[m + 1]!;
+    const applies: number[] = [];
+    for (let x = lo + 1; x < j; x++) {
+      const a = kept[x]!;
+      if (a.kind === `${prefix}apply` && a.node === g.node && a.fields['key'] === key && a.fields['term'] === g.fields['term'] && a.fields['applied'] === true) applies.push(x);
+    }
+    let hi = j;
+    if (applies.length > 0 && fieldNum(kept[applies[applies.length - 1]!]!, 'inc') === inc) lo = applies[applies.length - 1]!;
+    else if (applies.length > 0) {
+      hi = applies[0]!;
+      for (let m = applies.length - 2; m >= 0; m--) {
+        if (fieldNum(kept[applies[m]!]!, 'inc') === inc) {
+          lo = applies[m]!;
+          hi = applies[m + 1]!;
+          break;
+        }
+      }
+    }
+    let target = hi;
+    for (let x = lo + 1; x < hi; x++) {
+      if (fences(kept[x]!, g.node)) {
+        target = x;
         break;
       }
     }
-    sortKey[j] = before - 0.25 + j * 1e-12;
-    movedGets++;
+    if (target < j) {
+      sortKey[j] = target - 0.25 + j * 1e-12;
+      movedGets++;
+    }
   });
-  if (movedGets > 0) notes.push(`${movedGets} get event(s) moved back to their lookup (a PUT of the key was applied during the read check)`);
+  if (movedGets > 0) notes.push(`${movedGets} get event(s) moved back to their lookup and read check (a PUT of the key applied, or a replica leaving the term, meanwhile)`);
+
+  // 3. State sync READs its sources, then writes what it adopted and rebuilds its table before it
+  // traces lolkv.sync. The spec's Sync reads every source at one instant: the event moves back to
+  // just after the last source READ of its leader and term (a source may crash in between: it was
+  // read while it was up and fenced).
+  let movedSyncs = 0;
+  kept.forEach((e, j) => {
+    if (e.kind !== `${prefix}sync`) return;
+    for (let x = j - 1; x >= 0; x--) {
+      const r = kept[x]!;
+      if (r.kind === `${prefix}leader` && r.node === e.node) break;
+      if (r.kind === `${prefix}sync-source` && r.fields['leader'] === e.node && r.fields['term'] === e.fields['term']) {
+        if (x < j - 1) {
+          sortKey[j] = x + 0.5;
+          movedSyncs++;
+        }
+        break;
+      }
+    }
+  });
+  if (movedSyncs > 0) notes.push(`${movedSyncs} sync event(s) moved back to their last source READ`);
 
   const order = kept.map((_, j) => j).sort((x, y) => sortKey[x]! - sortKey[y]! || x - y);
-  const events: TraceEvent[] = order.map((j, n) => {
-    const { t, node, kind, fields } = kept[j]!;
-    return { index: n + 1, t, node, kind, fields };
-  });
-  return { events, dropped, total, truncated, notes };
+  const ordered = order.map((j) => kept[j]!);
+
+  // 4. lolkv.replicate is traced after the PUT's local write and persist: a leader that crashes in
+  // between leaves an object no event announced, which a later state sync can adopt and a GET
+  // return. A GET returning an incarnation of its key that no PUT explains is explained by such a
+  // PUT: the next incarnation of the key at the last leader (of a term up to the GET's) that
+  // crashed after its last PUT of the key; it is inserted just before that crash, landing nowhere
+  // (its WRITEs are posted after the event).
+  let phantoms = 0;
+  for (let j = 0; j < ordered.length; j++) {
+    const g = ordered[j]!;
+    if (g.kind !== `${prefix}get` || typeof g.fields['inc'] !== 'number') continue;
+    const key = g.fields['key'];
+    const inc = g.fields['inc'];
+    const term = fieldNum(g, 'term');
+    const puts = ordered.slice(0, j).filter((e) => e.kind === `${prefix}replicate` && e.fields['key'] === key && fieldNum(e, 'term') <= term);
+    if (puts.some((e) => e.fields['inc'] === inc)) continue;
+    for (let t = term; t >= 1; t--) {
+      const mine = puts.filter((e) => fieldNum(e, 'term') === t);
+      const last = mine[mine.length - 1];
+      if (last === undefined || Math.max(...mine.map((e) => fieldNum(e, 'inc'))) !== inc - 1) continue;
+      const at = ordered.findIndex((e, x) => x > ordered.indexOf(last) && x < j && e.kind === 'fault.crash' && e.node === last.node);
+      if (at < 0) continue;
+      ordered.splice(at, 0, { t: ordered[at]!.t, node: last.node, kind: `${prefix}replicate`, fields: { key, term: t, inc, seg: -1, off: -1, inferred: true } });
+      phantoms++;
+      j++;
+      break;
+    }
+  }
+  if (phantoms > 0) notes.push(`${phantoms} PUT(s) inferred: a GET returned a version no replicate event announced (its leader crashed between the local write and the event)`);
+
+  const events: TraceEvent[] = ordered.map((e, n) => ({ index: n + 1, t: e.t, node: e.node, kind: e.kind, fields: e.fields }));
+  return { events, dropped, total, truncated, notes, landing };
 }
 
 /** Builds the LoLKV trace steps and the LoLKVTraceData module from a run's records. */
 export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTraceOptions): ValidationTrace {
   const prefix = `${opts.prefix ?? 'lolkv'}.`;
-  const { events, dropped, total, truncated, notes } = selectLolkvEvents(records, opts);
+  const { events, dropped, total, truncated, notes, landing } = selectLolkvEvents(records, opts);
   const name = (e: TraceEvent) => (e.kind.startsWith(prefix) ? e.kind.slice(prefix.length) : e.kind);
 
   // keys -> k1..kN in order of first appearance
@@ -202,10 +363,14 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
   }
 
   // ---- analysis: which PUTs commit, which uncommitted PUTs a later read could reveal ----
+  // A leader's table holds, per key, the newest version its state sync adopted (every version
+  // committed before the sync, and maybe uncommitted ones) or it applied since. An uncommitted PUT
+  // o can show at a GET or apply of its key on leader L only if L synced after o and no newer
+  // version was committed before that sync or applied by L since.
   const commitAt = new Map<string, number>();
-  const syncIdx: number[] = [];
+  const syncs: { at: number; node: number; term: number }[] = [];
   const commitsByKey = new Map<string, { at: number; ver: Ver }[]>();
-  const obsByKey = new Map<string, number[]>();
+  const obsByKey = new Map<string, { at: number; node: number; term: number; applied: Ver | null }[]>();
   for (const e of events) {
     const n = name(e);
     if (n === 'commit') {
@@ -214,21 +379,26 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
       const l = commitsByKey.get(str(e, 'key')) ?? [];
       l.push({ at: e.index, ver: [num(e, 'term'), num(e, 'inc')] });
       commitsByKey.set(str(e, 'key'), l);
-    } else if (n === 'sync') syncIdx.push(e.index);
+    } else if (n === 'sync') syncs.push({ at: e.index, node: e.node, term: num(e, 'term') });
     else if (n === 'get' || n === 'apply') {
       const l = obsByKey.get(str(e, 'key')) ?? [];
-      l.push(e.index);
+      l.push({ at: e.index, node: e.node, term: num(e, 'term'), applied: n === 'apply' && e.fields['applied'] === true ? [num(e, 'term'), num(e, 'inc')] : null });
       obsByKey.set(str(e, 'key'), l);
     }
   }
   const relevant = (e: TraceEvent): boolean => {
     const key = str(e, 'key');
     const ver: Ver = [num(e, 'term'), num(e, 'inc')];
-    let shadow = Infinity;
-    for (const c of commitsByKey.get(key) ?? []) if (newer(c.ver, ver) && c.at < shadow) shadow = c.at;
-    for (const q of obsByKey.get(key) ?? []) {
-      if (q <= e.index || q >= shadow) continue;
-      if (syncIdx.some((s) => s > e.index && s < q)) return true;
+    const obs = obsByKey.get(key) ?? [];
+    for (const q of obs) {
+      if (q.at <= e.index) continue;
+      // the observing leader's last sync in its term, before q
+      let sync: number | null = null;
+      for (const s of syncs) if (s.node === q.node && s.term === q.term && s.at < q.at) sync = s.at;
+      if (sync === null || sync < e.index) continue;
+      const committedBefore = (commitsByKey.get(key) ?? []).some((c) => c.at < sync! && newer(c.ver, ver));
+      const appliedSince = obs.some((a) => a.applied !== null && a.node === q.node && a.term === q.term && a.at > sync! && a.at < q.at && newer(a.applied, ver));
+      if (!committedBefore && !appliedSince) return true;
     }
     return false;
   };
@@ -238,6 +408,8 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
   const leaderTerm = new Map<number, number>();
   const inflight = new Map<number, { key: string; term: number; inc: number; commit: number }[]>();
   let puts = 0;
+  const putOffsets: { off: number; sseg: number }[] = [];
+  const lastIncOf = new Map<string, number>();
   let maxTerm = 0;
   let crashes = 0;
   let uncommitted = 0;
@@ -268,6 +440,18 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
       case 'sync':
         push(e.index, 'sync', { r, term: num(e, 'term') });
         break;
+      case 'sync-source':
+        push(e.index, 'raiseup', { r, term: num(e, 'term') });
+        break;
+      case 'copy': {
+        const from = num(e, 'from');
+        const to = num(e, 'to');
+        const segs = putOffsets.filter((x) => x.off >= from && x.off < to).map((x) => x.sseg);
+        if (segs.length === 0) break;
+        push(e.index, 'raiseup', { r, term: num(e, 'term') });
+        push(e.index, 'copy', { r: num(e, 'leader'), f: r, segs: set(segs) });
+        break;
+      }
       case 'catchup': {
         const f = num(e, 'node');
         push(e.index, 'unlink', { r, f });
@@ -282,7 +466,13 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
         const key = str(e, 'key');
         const term = num(e, 'term');
         const inc = num(e, 'inc');
+        // A PUT whose allocation fails (no free segment: RETRY) has taken an incarnation without an
+        // object: the incarnations of a key within a term can skip.
+        const lastInc = lastIncOf.get(`${r}|${term}|${key}`) ?? 0;
+        if (inc > lastInc + 1) push(e.index, 'skipinc', { r, key: mk(key), term, inc: inc - 1 });
+        lastIncOf.set(`${r}|${term}|${key}`, inc);
         puts++;
+        putOffsets.push({ off: num(e, 'off'), sseg: puts });
         push(e.index, 'put', { r, key: mk(key), term, inc, sseg: puts, seg: num(e, 'seg'), off: num(e, 'off') });
         const c = commitAt.get(opId(r, term, key, inc));
         if (c !== undefined && c > e.index) {
@@ -293,8 +483,13 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
         } else {
           uncommitted++;
           if (relevant(e)) {
-            branching++;
-            push(e.index, 'landsome', { r, key: mk(key), ver: ver(term, inc) });
+            // what the fabric says: no WRITE posted, or flushed / refused = not landed; a successful
+            // completion = landed; a transport timeout or no completion at all (its leader
+            // crashed) = unknown
+            const ev = landing.get(opId(r, term, key, inc)) ?? { posted: new Set<number>(), landed: new Set<number>(), failed: new Set<number>() };
+            const unknown = [...ev.posted].filter((f) => !ev.landed.has(f) && !ev.failed.has(f)).sort((a, b) => a - b);
+            if (unknown.length > 0) branching++;
+            push(e.index, 'landsome', { r, key: mk(key), ver: ver(term, inc), lf: set([...ev.landed].sort((a, b) => a - b)), lu: set(unknown) });
             push(e.index, 'landpick', { r, key: mk(key), ver: ver(term, inc) });
           }
         }
@@ -322,7 +517,7 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
         throw new Error(`unexpected event ${e.kind}`);
     }
   }
-  if (uncommitted > 0) notes.push(`${uncommitted} PUT(s) never committed; ${branching} of them a later read could reveal (their landing is explored)`);
+  if (uncommitted > 0) notes.push(`${uncommitted} PUT(s) never committed; ${branching} of them a later read could reveal and the fabric does not say where they landed (explored)`);
 
   // worker slots: a spec worker stays busy from StartPut to Apply (or the replica's restart)
   const active = new Map<number, number>();
@@ -350,6 +545,7 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
     '---------------------------- MODULE LoLKVTraceData ----------------------------',
     `\\* Generated by kvlab validate (sim/validate/lolkv.ts): ${events.length} events, ${steps.length} steps.`,
     `\\* Keys: ${[...keyMap].map(([k, m]) => `${m} = ${JSON.stringify(k)}`).join(', ') || 'none'}.`,
+    'EXTENDS Naturals',
     `TrReplica == ${tla(set(replicas))}`,
     `TrThread == ${tla(set(Array.from({ length: threads }, (_, j) => `t${j + 1}`)))}`,
     `TrKey == ${tla(set(keys))}`,

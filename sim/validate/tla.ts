@@ -40,7 +40,7 @@ export function tla(v: TlaValue): string {
   if (typeof v === 'string') return tlaString(v);
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) throw new Error(`TLA+ value: not an integer: ${v}`);
-    return v < 0 ? `(${v})` : String(v);
+    return v < 0 ? `(0 - ${-v})` : String(v); // Naturals has binary minus only
   }
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
   if (isTuple(v)) return `<<${v.tuple.map(tla).join(', ')}>>`;

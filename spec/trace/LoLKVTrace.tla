@@ -108,6 +108,24 @@ Retarget(r, w, f) ==
   /\ UNCHANGED <<currentTerm, up, role, synced, votes, conn, store, table, incarn, segState, tail,
                  segGen, ra, nputs, crashes, relocs, readMax, acked, lin>>
 
+\* A PUT took an incarnation but found no free segment (the client is told to retry): the key's
+\* incarnation counter moves on without an object.
+SkipIncarnations(r, k, v) ==
+  /\ IsServing(r)
+  /\ incarn[r][k] < v
+  /\ incarn' = [incarn EXCEPT ![r][k] = v]
+  /\ UNCHANGED <<currentTerm, up, role, synced, votes, conn, store, table, segState, tail, segGen,
+                 op, ra, nputs, crashes, relocs, readMax, acked, lin>>
+
+\* A catch-up's bulk WRITE of part of the leader's segment area landed on a follower (its
+\* completion succeeded), whether or not the catch-up finished: the leader's objects there are on
+\* the follower (A: the spec segments of the PUTs whose objects lie in that range).
+CopyObjects(l, f, A) ==
+  /\ up[f]
+  /\ store' = [store EXCEPT ![f] = [a \in Addr |-> IF a[1] \in A /\ IsObj(store[l][a]) THEN store[l][a] ELSE store[f][a]]]
+  /\ UNCHANGED <<currentTerm, up, role, synced, votes, conn, table, incarn, segState, tail, segGen,
+                 op, ra, nputs, crashes, relocs, readMax, acked, lin>>
+
 -----------------------------------------------------------------------------
 S == TrSteps[i]
 Min1(X) == CHOOSE x \in X : \A y \in X : x <= y
@@ -117,9 +135,9 @@ FreeThread(r) == CHOOSE w \in Thread : op[r][w].phase = "idle"
 SameTerm(r) == {q \in Replica : up[q] /\ currentTerm[q] = currentTerm[r]}
 AcceptingTargets(r, w) == {f \in op[r][w].targets : Accepts(f, op[r][w].term)}
 
-\* Where an uncommitted WRITE may have landed: on none or all of the followers that accept it
-\* (enough for one later state sync to adopt it or not), or, with TrFullLanding, on any subset
-\* (a later sync from other sources may find it; many more states).  See spec/README.md.
+\* Where an uncommitted WRITE with no completion (its leader crashed) may have landed: on none or all
+\* of those followers (enough for one later state sync to adopt it or not), or, with TrFullLanding,
+\* on any subset (a later sync from other sources may find it; more states).  See spec/README.md.
 LandChoices(F) == IF TrFullLanding THEN SUBSET F ELSE {{}, F}
 
 Next1 == i' = i + 1
@@ -133,16 +151,21 @@ Step ==
      /\ {w \in Thread : op[S.r][w].phase = "idle"} # {}
      /\ StartPut(S.r, FreeThread(S.r), S.key)
      /\ Next1 /\ UNCHANGED <<pick, caught>>
+  \/ /\ S.a = "skipinc"                  \* incarnations taken by PUTs that got no segment
+     /\ currentTerm[S.r] = S.term
+     /\ SkipIncarnations(S.r, S.key, S.inc)
+     /\ Next1 /\ UNCHANGED <<pick, caught>>
   \/ /\ S.a = "landall"                  \* its WRITEs land on every follower that accepts them
      /\ OpsOf(S.r, S.key, S.ver) # {}
      /\ LET w == CHOOSE w \in OpsOf(S.r, S.key, S.ver) : TRUE
             F == AcceptingTargets(S.r, w)
         IN IF F = {} THEN Next1 /\ Stay
            ELSE Replicate(S.r, w, Min1(F)) /\ UNCHANGED <<i, pick, caught>>
-  \/ /\ S.a = "landsome"                 \* an uncommitted PUT that later events may reveal: its
-     /\ OpsOf(S.r, S.key, S.ver) # {}    \* WRITEs land on some of the followers (LandChoices)
-     /\ LET w == CHOOSE w \in OpsOf(S.r, S.key, S.ver) : TRUE
-        IN \E L \in LandChoices(AcceptingTargets(S.r, w)) : pick' = L /\ hist' = Append(hist, L)
+  \/ /\ S.a = "landsome"                 \* an uncommitted PUT that later events may reveal: its WRITEs
+     /\ OpsOf(S.r, S.key, S.ver) # {}    \* land where their completion succeeded (S.lf), and where no
+     /\ LET w == CHOOSE w \in OpsOf(S.r, S.key, S.ver) : TRUE   \* completion came, on some (LandChoices)
+            F == AcceptingTargets(S.r, w)
+        IN \E L \in LandChoices(F \cap S.lu) : pick' = (F \cap S.lf) \cup L /\ hist' = Append(hist, L)
      /\ Next1 /\ UNCHANGED <<vars, caught>>
   \/ /\ S.a = "landpick"
      /\ OpsOf(S.r, S.key, S.ver) # {}
@@ -174,6 +197,12 @@ Step ==
   \/ /\ S.a = "raise"                    \* learn a newer term if not known yet
      /\ IF currentTerm[S.r] >= S.term THEN Stay ELSE RaiseTerm(S.r, S.term) /\ UNCHANGED <<pick, caught>>
      /\ Next1
+  \/ /\ S.a = "raiseup"                  \* a state-sync source (rc.read) knows the leader's term
+     /\ IF currentTerm[S.r] >= S.term \/ ~up[S.r] THEN Stay ELSE RaiseTerm(S.r, S.term) /\ UNCHANGED <<pick, caught>>
+     /\ Next1
+  \/ /\ S.a = "copy"                     \* a catch-up's bulk WRITE landed (rc.complete)
+     /\ IF up[S.f] THEN CopyObjects(S.r, S.f, S.segs) ELSE UNCHANGED vars
+     /\ Next1 /\ UNCHANGED <<pick, caught>>
   \/ /\ S.a = "timeout"                  \* lolkv.elect-start
      /\ currentTerm[S.r] = S.term - 1
      /\ Timeout(S.r)

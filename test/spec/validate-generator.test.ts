@@ -16,7 +16,7 @@ import { LOLKV_SMALL, rec } from './fixtures/validate-small.js';
 
 describe('TLA+ values', () => {
   it('renders strings, integers, booleans, tuples, sets and records', () => {
-    expect(tla({ a: 'x"y', n: -3, b: true, v: tuple(1, 2), s: set([1, 'k']) })).toBe('[a |-> "x\\"y", n |-> (-3), b |-> TRUE, v |-> <<1, 2>>, s |-> {1, "k"}]');
+    expect(tla({ a: 'x"y', n: -3, b: true, v: tuple(1, 2), s: set([1, 'k']) })).toBe('[a |-> "x\\"y", n |-> (0 - 3), b |-> TRUE, v |-> <<1, 2>>, s |-> {1, "k"}]');
     expect(() => tla(1.5)).toThrow(/not an integer/);
   });
 });
@@ -36,7 +36,7 @@ describe('LoLKV trace module', () => {
     expect(order.indexOf('lolkv.get:1')).toBeLessThan(order.indexOf('lolkv.apply:2'));
     expect(order.indexOf('lolkv.get:2')).toBeGreaterThan(order.indexOf('lolkv.apply:2'));
     expect(events.map((e) => e.index)).toEqual(events.map((_, i) => i + 1));
-    expect(notes.join(' ')).toMatch(/moved up to incarnation order/);
+    expect(notes.join(' ')).toMatch(/moved up to their incarnation/);
     expect(notes.join(' ')).toMatch(/moved back to their lookup/);
   });
 
@@ -79,6 +79,63 @@ describe('LoLKV trace module', () => {
     const a = rec(60, 1, 'lolkv.replicate', { key: 'a', term: 1, inc: 1, seg: 0, off: 0 });
     const b = rec(61, 1, 'lolkv.replicate', { key: 'b', term: 1, inc: 1, seg: 0, off: 64 });
     expect(() => buildLolkvTrace([a, b], { servers: [0, 1, 2], incarnations: 1 })).toThrow(/share incarnation counter/);
+  });
+
+  it('uses the fabric: sync sources learn the term, a sync moves back to its last READ, bulk copies land', () => {
+    const records: RecordLike[] = [
+      rec(0, 2, 'mr.register', { name: 'lolkv.segments', rkey: 14, bytes: 49152, access: 14 }),
+      ...LOLKV_SMALL.slice(0, 7),
+      rec(60, 1, 'lolkv.replicate', { key: 'user7', term: 1, inc: 1, seg: 0, off: 0 }),
+      rec(61, 1, 'rc.write', { qp: 5, to: 2, wrId: 1, bytes: 2048, signaled: true, rkey: 14, off: 0 }),
+      rec(62, 1, 'rc.complete', { qp: 5, wrId: 1, op: 'write', status: 'success' }),
+      rec(100, 0, 'lolkv.elect-start', { term: 2 }),
+      rec(101, 2, 'lolkv.vote', { term: 2, candidate: 0, granted: true }),
+      rec(102, 0, 'lolkv.leader', { term: 2 }),
+      rec(103, 0, 'rc.read', { qp: 9, to: 2, wrId: 1, bytes: 49152, signaled: true, rkey: 14, off: 0 }),
+      rec(104, 2, 'fault.crash', { boot: 0 }),
+      rec(110, 0, 'lolkv.sync', { term: 2, objects: 1, fetched: 0 }),
+    ];
+    const tr = buildLolkvTrace(records, { servers: [0, 1, 2] });
+    const kinds = tr.events.map((e) => e.kind);
+    expect(kinds).toContain('lolkv.copy');
+    expect(kinds.lastIndexOf('lolkv.sync')).toBe(kinds.indexOf('lolkv.sync-source') + 1);
+    expect(kinds.lastIndexOf('lolkv.sync')).toBeLessThan(kinds.lastIndexOf('fault.crash'));
+    const steps = tr.steps.map((x) => `${x.a}:${x['r']}`);
+    expect(steps).toEqual(expect.arrayContaining(['raiseup:2', 'copy:1']));
+    expect(tr.steps.find((x) => x.a === 'copy')).toMatchObject({ r: 1, f: 2 });
+  });
+
+  it('fills skipped incarnations, infers a PUT a crash hid, moves a PUT before its step-down and a GET before a crash', () => {
+    const base = LOLKV_SMALL.slice(0, 7);
+    const records: RecordLike[] = [
+      ...base,
+      rec(60, 1, 'lolkv.replicate', { key: 'user7', term: 1, inc: 1, seg: 0, off: 0 }),
+      rec(61, 1, 'lolkv.replicate', { key: 'user7', term: 1, inc: 3, seg: 0, off: 128 }),
+      rec(62, 1, 'lolkv.step-down', { term: 1, reason: 'lost-majority' }),
+      rec(63, 1, 'lolkv.replicate', { key: 'user7', term: 1, inc: 4, seg: 0, off: 256 }),
+      rec(70, 1, 'fault.crash', { boot: 0 }),
+      rec(100, 0, 'lolkv.elect-start', { term: 2 }),
+      rec(101, 2, 'lolkv.vote', { term: 2, candidate: 0, granted: true }),
+      rec(102, 0, 'lolkv.leader', { term: 2 }),
+      rec(103, 0, 'lolkv.sync', { term: 2, objects: 3, fetched: 0 }),
+      rec(104, 0, 'lolkv.catchup', { node: 2 }),
+      rec(110, 2, 'fault.crash', { boot: 0 }),
+      rec(111, 0, 'lolkv.get', { key: 'user7', term: 2, inc: 5 }),
+    ];
+    const { events, notes } = selectLolkvEvents(records, { servers: [0, 1, 2] });
+    const order = events.map((e) => `${e.kind}@${e.node}:${e.fields['inc'] ?? ''}`);
+    // the incarnation-4 PUT had taken its incarnation before the step-down
+    expect(order.indexOf('lolkv.replicate@1:4')).toBeLessThan(order.indexOf('lolkv.step-down@1:'));
+    // incarnation 5 was written locally but its event lost in the crash
+    expect(order.indexOf('lolkv.replicate@1:5')).toBe(order.indexOf('fault.crash@1:') - 1);
+    expect(events.find((e) => e.fields['inc'] === 5 && e.kind === 'lolkv.replicate')!.fields['inferred']).toBe(true);
+    // the GET's read check READ replica 2 before it crashed
+    expect(order.indexOf('lolkv.get@0:5')).toBeLessThan(order.indexOf('fault.crash@2:'));
+    expect(notes.join(' ')).toMatch(/inferred/);
+    const tr = buildLolkvTrace(records, { servers: [0, 1, 2] });
+    const skip = tr.steps.find((x) => x.a === 'skipinc')!;
+    expect(skip).toMatchObject({ r: 1, term: 1, inc: 2 });
+    expect(tr.steps.indexOf(skip) + 1).toBe(tr.steps.findIndex((x) => x.a === 'put' && x['inc'] === 3));
   });
 
   it('validates a prefix', () => {
