@@ -7,6 +7,7 @@ import { runCommand } from './commands/run.js';
 import { scenarioDocCommand } from './commands/scenario-doc.js';
 import { sweepCommand } from './commands/sweep.js';
 import { tlcCommand } from './commands/tlc.js';
+import { validateCommand } from './commands/validate.js';
 import { EXIT, InputError } from './errors.js';
 import { type Io, processIo } from './io.js';
 
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   check: { run: checkCommand, summary: 'check JSONL histories for linearizability' },
   bench: { run: benchCommand, summary: 'benchmarks (sim-core, checker, ...)' },
   tlc: { run: tlcCommand, summary: 'model-check a TLA+ spec with TLC (spec/*.cfg)' },
+  validate: { run: validateCommand, summary: 'check that a simulator run is a behavior of its TLA+ spec (TLC trace validation)' },
   report: { run: reportCommand, summary: 'generate a report (markdown + PNG charts) from seeded simulations' },
   'scenario-doc': { run: scenarioDocCommand, summary: 'print the scenario field reference (markdown)' },
   demo: { run: demoCommand, summary: "the main job on built-in defaults: sweep every protocol's swarm scenario, replay one seed" },

@@ -243,12 +243,12 @@ export function selectLolkvEvents(
     if (g.kind !== `${prefix}get`) return;
     const key = g.fields['key'];
     const inc = g.fields['inc'] ?? null;
-    // the window: back to the lookup's earliest time, never before the leader's own last
-    // election/sync/catch-up event (it served only after those)
+    // the window: back to the lookup's earliest time, never before the leader's own election or
+    // state sync (it served only after those)
     let lo = j - 1;
     while (lo >= 0 && kept[lo]!.t >= g.t - windowNs) {
       const e = kept[lo]!;
-      if (e.node === g.node && (e.kind === `${prefix}leader` || e.kind === `${prefix}sync` || e.kind === `${prefix}catchup`)) break;
+      if (e.node === g.node && (e.kind === `${prefix}leader` || e.kind === `${prefix}sync`)) break;
       lo--;
     }
     const applies: number[] = [];

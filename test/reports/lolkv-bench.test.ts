@@ -37,7 +37,7 @@ describe('sim/bench/lolkv', () => {
       const sc = pointScenario({ ...DEFAULT_POINT, protocol });
       expect(sc.protocol.name).toBe(protocol);
       expect(sc.cluster.servers).toBe(3);
-      expect(sc.workload.clientsPerNode * sc.cluster.clients).toBe(32);
+      expect(sc.workload.clientsPerNode * sc.cluster.clients).toBe(DEFAULT_POINT.threads * DEFAULT_POINT.clientsPerThread);
     }
     // key 0 is "user6284781860667377211" (YCSB): its shard is that number mod S
     expect(shardOfKeyName('user6284781860667377211', 8)).toBe(Number(6284781860667377211n % 8n));
