@@ -135,7 +135,8 @@ function candidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const out: string[] = [];
   const env = process.env['KVLAB_NATIVE_ADDON'];
-  if (env !== undefined && env !== '') out.push(resolve(env));
+  // An explicit path is the only candidate (a missing file there is reported, not replaced by a default build).
+  if (env !== undefined && env !== '') return [resolve(env)];
   // From native/addon.ts, and from dist/native/addon.js.
   out.push(join(here, 'build', 'Release', 'kvlab_native.node'));
   out.push(join(here, '..', '..', 'native', 'build', 'Release', 'kvlab_native.node'));

@@ -70,10 +70,21 @@ log "TypeScript build"
 npx tsc -p tsconfig.json
 
 if [ "$MODE" = full ]; then
+  # The native addon (libfabric + libpmem), compiled by node-gyp (a devDependency) against the
+  # local Node headers (nodedir above: nothing is downloaded). Rebuilt only when its sources change.
   if [ -f native/binding.gyp ]; then
-    if [ -f native/build.sh ]; then
-      log "native addon"
-      bash native/build.sh
+    ADDON=native/build/Release/kvlab_native.node
+    ADDON_STAMP=native/build/.kvlab-src-hash
+    SRC_HASH="$(cat native/binding.gyp native/src/*.cc native/src/*.h "$(command -v node)" 2>/dev/null | sha256sum | cut -c1-16)"
+    if [ -f "$ADDON" ] && [ -f "$ADDON_STAMP" ] && [ "$(cat "$ADDON_STAMP")" = "$SRC_HASH" ]; then
+      log "native addon up to date"
+    else
+      log "native addon (node-gyp rebuild against ${npm_config_nodedir:-the default Node headers})"
+      NODEDIR_ARG=()
+      [ -n "${npm_config_nodedir:-}" ] && NODEDIR_ARG=(--nodedir="$npm_config_nodedir")
+      (cd native && npx --no-install node-gyp rebuild "${NODEDIR_ARG[@]+"${NODEDIR_ARG[@]}"}" --jobs=max >/dev/null) \
+        || { log "native addon build FAILED (needs libfabric-dev, libpmem-dev, build-essential; see docs/native.md)"; exit 1; }
+      echo "$SRC_HASH" > "$ADDON_STAMP"
     fi
   fi
   if [ -f spec/fetch-tlc.sh ]; then

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# setup built the native addon: its tests must run, not skip (test/native/helpers.ts).
+[ "${KVLAB_SETUP:-full}" = minimal ] || export KVLAB_REQUIRE_NATIVE="${KVLAB_REQUIRE_NATIVE:-1}"
 exec npx vitest run "$@"

@@ -5,7 +5,8 @@ import { Future, InvariantViolation, type Task, type Waiter } from '../../src/pl
  * time, the same execution model as the simulator's kernel (src/platform/task.ts):
  *
  *  - a thread that yields a number `ns` runs again no earlier than `ns` nanoseconds later (0: after
- *    the other ready threads — a bare scheduling point);
+ *    the other ready threads — a bare scheduling point); a negative number `-(ns + 1)` (an idle
+ *    sleep, `idle(ns)`) waits `ns` too;
  *  - a thread that yields a Future runs again when the future resolves, with its value.
  *
  * One scheduler serves every node of the process. A run of the scheduler ("slice") loops: poll the
@@ -409,9 +410,12 @@ export class NativeThread implements Waiter {
           this.finished.resolve();
           return;
         }
-        const w = r.value;
+        let w = r.value;
         if (typeof w === 'number') {
-          if (!(w >= 0)) throw new Error(`thread ${this.name} yielded an invalid delay ${w}`);
+          // A negative wait -(ns + 1) is an idle sleep of ns (src/platform/task.ts `idle`): in real
+          // time there is no core to free, so it is a plain wait of ns.
+          if (w < 0) w = -w - 1;
+          if (!(w >= 0)) throw new Error(`thread ${this.name} yielded an invalid delay ${String(r.value)}`);
           if (w === 0) {
             if (inline < INLINE_STEPS && this.sched.readyCount === 0) {
               inline++;

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe } from 'vitest';
+import { describe, it } from 'vitest';
 import { Future, type Platform, type Task } from '../../src/platform/index.js';
 import { addonUnavailableReason, loadAddon, providerFromEnv } from '../../native/addon.js';
 import { LocalCluster, type LocalClusterOptions, type NativeNode, settle } from '../../native/adapter/index.js';
@@ -14,10 +14,28 @@ import { LocalCluster, type LocalClusterOptions, type NativeNode, settle } from 
 export const addon = loadAddon();
 export const PROVIDER = providerFromEnv();
 
-if (addon === null) console.warn(`[test/native] SKIPPED — ${addonUnavailableReason()}`);
+/**
+ * Whether a missing addon is a failure rather than a skip: CI (CI set and not "false"/"0") or
+ * KVLAB_REQUIRE_NATIVE=1 (scripts/test.sh sets it after setup.sh has built the addon).
+ */
+export const NATIVE_REQUIRED = isSet(process.env['KVLAB_REQUIRE_NATIVE']) || isSet(process.env['CI']);
 
-/** `describe` when the addon is built, `describe.skip` otherwise. */
-export const describeNative: typeof describe = addon !== null ? describe : (describe.skip as typeof describe);
+function isSet(v: string | undefined): boolean {
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+if (addon === null) console.warn(`[test/native] ${NATIVE_REQUIRED ? 'FAILING (the addon is required here)' : 'SKIPPED'} — ${addonUnavailableReason()}`);
+
+function describeMissing(name: string): void {
+  describe(name, () => {
+    it('needs the native addon', () => {
+      throw new Error(`native addon required (CI / KVLAB_REQUIRE_NATIVE) but unavailable: ${addonUnavailableReason()}`);
+    });
+  });
+}
+
+/** `describe` when the addon is built; otherwise `describe.skip`, or one failing test when the addon is required. */
+export const describeNative: typeof describe = addon !== null ? describe : NATIVE_REQUIRED ? (describeMissing as unknown as typeof describe) : (describe.skip as typeof describe);
 
 /** Whether libfabric offers RDM endpoints for `provider` here ("tcp" → tcp;ofi_rxm). */
 export function hasProvider(provider: string): boolean {

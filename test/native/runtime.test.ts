@@ -4,7 +4,7 @@
  * seeded randomness, panics, boot counts, memory atomics.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Future, type Platform, type Task, firstOf, wait } from '../../src/platform/index.js';
+import { Future, type Platform, type Task, firstOf, idle, wait } from '../../src/platform/index.js';
 import { SeededRng } from '../../sim/rng.js';
 import { type LocalCluster, NativeNode, nextBootCount } from '../../native/adapter/index.js';
 import { PROVIDER, cleanupDirs, cluster, describeNative, run, tempDir } from './helpers.js';
@@ -34,6 +34,31 @@ describeNative('native runtime', () => {
       expect(elapsed).toBeGreaterThanOrEqual(ns);
       expect(elapsed).toBeLessThan(ns + 200e6);
     }
+  });
+
+  it('an idle sleep (a negative wait, idle(ns)) waits ns like sleep; idle(0) is a scheduling point', async () => {
+    for (const ns of [0, 20_000, 2_000_000]) {
+      const elapsed = await run(p, function* (): Task<number> {
+        const t0 = p.rt.now();
+        yield idle(ns);
+        return p.rt.now() - t0;
+      });
+      expect(elapsed).toBeGreaterThanOrEqual(ns);
+      expect(elapsed).toBeLessThan(ns + 200e6);
+    }
+    // Two idle sleepers interleave by deadline, as timers.
+    const order: string[] = [];
+    const done = new Future<void>();
+    let left = 2;
+    for (const [name, ns] of [['late', 3_000_000], ['early', 1_000_000]] as const) {
+      p.rt.spawn(name, function* (): Task<void> {
+        yield idle(ns);
+        order.push(name);
+        if (--left === 0) done.resolve();
+      });
+    }
+    await run(p, () => wait(done));
+    expect(order).toEqual(['early', 'late']);
   });
 
   it('now() is monotonic nanoseconds', async () => {
