@@ -293,6 +293,10 @@ export function runTlc(target: TlcTarget, opts: RunTlcOptions): Promise<TlcRun> 
   const meta = mkdtempSync(join(tmpdir(), 'kvlab-tlc-'));
   const java = opts.java ?? (process.env['KVLAB_JAVA'] || 'java');
   const args = [
+    // TLC unpacks its standard modules (Naturals.tla, TLC.tla, ...) into java.io.tmpdir and parses
+    // them from there: runs sharing one tmpdir can read each other's half-written copies ("could
+    // not parse", exit 150). Each run gets its own, inside its metadir.
+    `-Djava.io.tmpdir=${meta}`,
     '-XX:+UseParallelGC',
     '-cp', opts.jar,
     'tlc2.TLC',
