@@ -1,10 +1,14 @@
 import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
+import { clusterCommand } from './commands/cluster.js';
+import { crashtestCommand } from './commands/crashtest.js';
 import { demoCommand } from './commands/demo.js';
+import { loadCommand } from './commands/load.js';
 import { replayCommand } from './commands/replay.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { scenarioDocCommand } from './commands/scenario-doc.js';
+import { serveCommand } from './commands/serve.js';
 import { sweepCommand } from './commands/sweep.js';
 import { tlcCommand } from './commands/tlc.js';
 import { validateCommand } from './commands/validate.js';
@@ -23,6 +27,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   validate: { run: validateCommand, summary: 'check that a simulator run is a behavior of its TLA+ spec (TLC trace validation)' },
   report: { run: reportCommand, summary: 'generate a report (markdown + PNG charts) from seeded simulations' },
   'scenario-doc': { run: scenarioDocCommand, summary: 'print the scenario field reference (markdown)' },
+  serve: { run: serveCommand, summary: 'run one replica of a native cluster (libfabric + libpmem) in this process' },
+  cluster: { run: clusterCommand, summary: 'start/stop/inspect a local native cluster (one serve process per replica)' },
+  load: { run: loadCommand, summary: 'run a YCSB workload against a native cluster; throughput, p50/p99, linearizability' },
+  crashtest: { run: crashtestCommand, summary: 'SIGKILL and restart native replicas under load; check the history' },
   demo: { run: demoCommand, summary: "the main job on built-in defaults: sweep every protocol's swarm scenario, replay one seed" },
 };
 

@@ -82,8 +82,10 @@ if [ "$MODE" = full ]; then
       log "native addon (node-gyp rebuild against ${npm_config_nodedir:-the default Node headers})"
       NODEDIR_ARG=()
       [ -n "${npm_config_nodedir:-}" ] && NODEDIR_ARG=(--nodedir="$npm_config_nodedir")
-      (cd native && npx --no-install node-gyp rebuild "${NODEDIR_ARG[@]+"${NODEDIR_ARG[@]}"}" --jobs=max >/dev/null) \
-        || { log "native addon build FAILED (needs libfabric-dev, libpmem-dev, build-essential; see docs/native.md)"; exit 1; }
+      GYP_LOG="$(mktemp)"
+      (cd native && npx --no-install node-gyp rebuild "${NODEDIR_ARG[@]+"${NODEDIR_ARG[@]}"}" --jobs=max) >"$GYP_LOG" 2>&1 \
+        || { tail -n 30 "$GYP_LOG" >&2; log "native addon build FAILED (needs libfabric-dev, libpmem-dev, build-essential; see docs/native.md)"; exit 1; }
+      rm -f "$GYP_LOG"
       echo "$SRC_HASH" > "$ADDON_STAMP"
     fi
   fi
