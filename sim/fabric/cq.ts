@@ -1,26 +1,5 @@
 import { Future, type Completion, type CompletionQueue, type Task } from '../../src/platform/index.js';
-import type { NodeId, UdAddress, WcOpcode, WcStatus } from '../../src/platform/index.js';
 import type { SimNode } from '../node.js';
-
-/**
- * A work completion as the simulated NIC builds it. Every field is always present (undefined when
- * it does not apply), so every completion has one hidden class: code that reads completions —
- * protocol code on the hottest path — stays monomorphic.
- */
-export class SimWc implements Completion {
-  constructor(
-    readonly wrId: number,
-    readonly status: WcStatus,
-    readonly opcode: WcOpcode,
-    readonly qpId: number,
-    readonly byteLen: number,
-    readonly value: number | undefined = undefined,
-    readonly srcNode: NodeId | undefined = undefined,
-    readonly udSrc: UdAddress | undefined = undefined,
-    readonly bufOffset: number | undefined = undefined,
-    readonly bufferDone: boolean | undefined = undefined,
-  ) {}
-}
 
 /** Something a CQ overrun puts into the error state. */
 export interface CqAttached {

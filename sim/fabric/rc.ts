@@ -2,6 +2,7 @@ import {
   Access,
   Future,
   MAX_WORD,
+  type Completion,
   type Listener,
   type LocalSlice,
   type QueuePair,
@@ -14,7 +15,7 @@ import {
 } from '../../src/platform/index.js';
 import { SimMemory } from '../memory.js';
 import type { SimNode } from '../node.js';
-import { SimWc, type SimCq } from './cq.js';
+import type { SimCq } from './cq.js';
 import type { ReceiveQueue } from './recv.js';
 import { FEV, type FabricWorld } from './world.js';
 
@@ -341,7 +342,14 @@ export class SimQp implements QueuePair {
     if (this.state === 'error') status = 'flushed';
     else if (status !== 'success') this.fail(status);
     if (status === 'success' && !w.signaled) return;
-    const c = new SimWc(w.wrId, status, w.op as WcOpcode, this.id, status === 'success' ? w.length : 0, status === 'success' ? value : undefined);
+    const c: { -readonly [K in keyof Completion]: Completion[K] } = {
+      wrId: w.wrId,
+      status,
+      opcode: w.op as WcOpcode,
+      qpId: this.id,
+      byteLen: status === 'success' ? w.length : 0,
+    };
+    if (value !== undefined && status === 'success') c.value = value;
     if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, 'rc.complete', { qp: this.id, wrId: w.wrId, op: w.op, status });
     this.cq.push(c);
   }
@@ -528,8 +536,15 @@ export class SimQp implements QueuePair {
   }
 
   private recvCompletion(wrId: number, status: WcStatus, byteLen: number, bufOffset: number, bufferDone: boolean): void {
-    const mp = this.rq.multiPacket;
-    const c = new SimWc(wrId, status, 'recv', this.id, byteLen, undefined, this.remote, undefined, mp ? bufOffset : undefined, mp ? bufferDone : undefined);
+    const c: Completion = {
+      wrId,
+      status,
+      opcode: 'recv',
+      qpId: this.id,
+      byteLen,
+      srcNode: this.remote,
+      ...(this.rq.multiPacket ? { bufOffset, bufferDone } : {}),
+    };
     if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, 'rc.recv', { qp: this.id, wrId, bytes: byteLen, status });
     this.rq.cq.push(c);
   }

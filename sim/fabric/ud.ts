@@ -1,7 +1,7 @@
-import type { LocalSlice, Source, Task, UdAddress, UdEndpoint, WorkRequestOptions } from '../../src/platform/index.js';
+import type { Completion, LocalSlice, Source, Task, UdAddress, UdEndpoint, WorkRequestOptions } from '../../src/platform/index.js';
 import type { SimMemory } from '../memory.js';
 import type { SimNode } from '../node.js';
-import { SimWc, type SimCq } from './cq.js';
+import type { SimCq } from './cq.js';
 import type { ReceiveQueue } from './recv.js';
 import { FEV, type FabricWorld } from './world.js';
 
@@ -52,13 +52,13 @@ export class SimUd implements UdEndpoint {
     const signaled = wr?.signaled ?? true;
     const sim = world.sim;
     if (!this.live) {
-      this.cq.push(new SimWc(wrId, 'flushed', 'ud-send', this.id, 0));
+      this.cq.push({ wrId, status: 'flushed', opcode: 'ud-send', qpId: this.id, byteLen: 0 });
       return;
     }
     sim.hash.word(dst.node);
     sim.hash.word(data.length);
     if (data.length > world.params.mtuBytes) {
-      this.cq.push(new SimWc(wrId, 'local-length-error', 'ud-send', this.id, 0));
+      this.cq.push({ wrId, status: 'local-length-error', opcode: 'ud-send', qpId: this.id, byteLen: 0 });
       return;
     }
     const me = this.node.nodeId;
@@ -94,7 +94,7 @@ export class SimUd implements UdEndpoint {
     if (taken.kind === 'too-long') {
       // The buffer was consumed: its owner learns so from a receive completion in error.
       if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, 'ud.drop', { ud: this.id, reason: taken.kind });
-      this.rq.cq.push(new SimWc(taken.wrId, 'local-length-error', 'ud-recv', this.id, 0, undefined, d.from.address.node, d.from.address));
+      this.rq.cq.push({ wrId: taken.wrId, status: 'local-length-error', opcode: 'ud-recv', qpId: this.id, byteLen: 0, srcNode: d.from.address.node, udSrc: d.from.address });
       return;
     }
     if (taken.kind !== 'placed') {
@@ -102,7 +102,15 @@ export class SimUd implements UdEndpoint {
       return;
     }
     taken.at.mem.nicWrite(taken.at.offset, d.data, sim.now);
-    const c = new SimWc(taken.at.wrId, 'success', 'ud-recv', this.id, d.data.length, undefined, d.from.address.node, d.from.address);
+    const c: Completion = {
+      wrId: taken.at.wrId,
+      status: 'success',
+      opcode: 'ud-recv',
+      qpId: this.id,
+      byteLen: d.data.length,
+      srcNode: d.from.address.node,
+      udSrc: d.from.address,
+    };
     if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, 'ud.recv', { ud: this.id, from: d.from.address.node, bytes: d.data.length });
     this.rq.cq.push(c);
   }
@@ -110,7 +118,7 @@ export class SimUd implements UdEndpoint {
 
 function udSent(a: { ud: SimUd; wrId: number; len: number }): void {
   if (!a.ud.live) return;
-  a.ud.cq.push(new SimWc(a.wrId, 'success', 'ud-send', a.ud.id, a.len));
+  a.ud.cq.push({ wrId: a.wrId, status: 'success', opcode: 'ud-send', qpId: a.ud.id, byteLen: a.len });
 }
 
 function udArrive(d: Datagram): void {
