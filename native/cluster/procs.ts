@@ -11,13 +11,16 @@ import { type ServerStatus, statusFile } from './server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** node + args that run serve-entry: the compiled .js when this file is compiled (dist/), else the .ts through vite-node. */
-export function serveCommand(): { cmd: string; args: string[] } {
-  const js = join(here, 'serve-entry.js');
-  if (import.meta.url.endsWith('.js') && existsSync(js)) return { cmd: process.execPath, args: [js] };
+/**
+ * node + args that run replica `node` of `file`: `bin/kvlab.js serve` when this file is compiled
+ * (dist/), else serve-entry.ts through vite-node (tests, a source checkout without a build).
+ */
+export function serveCommand(file: string, node: number): { cmd: string; args: string[] } {
+  const bin = join(here, '..', '..', '..', 'bin', 'kvlab.js');
+  if (import.meta.url.endsWith('.js') && existsSync(bin)) return { cmd: process.execPath, args: [bin, 'serve', '--config', file, '--node', String(node)] };
   const require = createRequire(import.meta.url);
   const viteNode = join(dirname(require.resolve('vite-node/package.json')), 'vite-node.mjs');
-  return { cmd: process.execPath, args: [viteNode, join(here, 'serve-entry.ts')] };
+  return { cmd: process.execPath, args: [viteNode, join(here, 'serve-entry.ts'), file, String(node)] };
 }
 
 export function pidFile(stateDir: string, node: number): string {
@@ -33,8 +36,8 @@ export function startReplica(cfg: ClusterConfig, stateDir: string, node: number,
   mkdirSync(join(stateDir, 'pids'), { recursive: true });
   mkdirSync(join(stateDir, 'logs'), { recursive: true });
   const out = openSync(logFile(stateDir, node), 'a');
-  const { cmd, args } = serveCommand();
-  const child = spawn(cmd, [...args, cfg.file, String(node)], { stdio: ['ignore', out, out], detached: opts.detached ?? true, env: process.env });
+  const { cmd, args } = serveCommand(cfg.file, node);
+  const child = spawn(cmd, args, { stdio: ['ignore', out, out], detached: opts.detached ?? true, env: process.env });
   closeSync(out);
   if (opts.detached ?? true) child.unref();
   writeFileSync(pidFile(stateDir, node), `${child.pid}\n`);
@@ -53,11 +56,11 @@ export function replicaPid(stateDir: string, node: number): number | null {
   return isReplicaProcess(pid) ? pid : null;
 }
 
-/** Whether `pid` is alive and runs serve-entry (so a recycled pid is never signalled). */
+/** Whether `pid` is alive and runs a replica (serve-entry or `kvlab serve`), so a recycled pid is never signalled. */
 export function isReplicaProcess(pid: number): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!cmdline.includes('serve-entry')) return false;
+    if (!cmdline.includes('serve-entry') && !cmdline.includes('\0serve\0--config')) return false;
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return !/\) Z /.test(stat); // a zombie is dead
   } catch {
