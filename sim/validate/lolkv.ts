@@ -116,10 +116,22 @@ export function selectLolkvEvents(
   // leader's objects in that range are on the follower, even if the catch-up never finishes.
   const regionName = new Map<string, string>(); // "node:rkey" -> region name
   const bulkOf = new Map<string, { leader: number; to: number; from: number; bytes: number }>();
+  // QPs in error ("node:qp"): a WRITE posted on one is flushed without leaving the NIC.
+  const qpInError = new Set<string>();
+  // A GET's atomic point is its table lookup (lolkv.lookup, traced right after it); lolkv.get
+  // (same node and id) follows after the read check. The get event is placed at its lookup:
+  // the position the lookup had among the kept events.
+  const lookupAt = new Map<string, number>(); // "node|id" -> kept.length at the lookup
+  const getAt = new Map<number, { pos: number; seq: number }>(); // kept index of a get -> its lookup
+  let lookups = 0;
   for (const r of records) {
     const f = r.fields ?? {};
     if (r.kind.startsWith(prefix)) {
       const name = r.kind.slice(prefix.length);
+      if (name === 'lookup') {
+        lookupAt.set(`${r.node}|${f['id']}`, kept.length);
+        continue;
+      }
       if (!MODELLED.has(name)) {
         drop(r.kind);
         continue;
@@ -133,6 +145,12 @@ export function selectLolkvEvents(
         truncated++;
         continue;
       }
+      if (name === 'get' && f['id'] !== undefined) {
+        const pos = lookupAt.get(`${r.node}|${f['id']}`);
+        if (pos === undefined) throw new Error(`${r.kind} at ${r.t} (node ${r.node}, id ${f['id']}): no lolkv.lookup with that id before it`);
+        lookupAt.delete(`${r.node}|${f['id']}`);
+        getAt.set(kept.length, { pos, seq: lookups++ });
+      }
       kept.push({ t: r.t, node: r.node, kind: r.kind, fields: { ...f } });
       if (name === 'leader') leading.set(r.node, f['term'] as number);
       if (name === 'replicate') {
@@ -144,6 +162,8 @@ export function selectLolkvEvents(
       if (total >= max) continue;
       if (r.kind === 'fault.crash') leading.delete(r.node);
       kept.push({ t: r.t, node: r.node, kind: r.kind, fields: { ...f } });
+    } else if (r.kind === 'rc.error') {
+      qpInError.add(`${r.node}:${f['qp']}`);
     } else if (r.kind === 'mr.register' && typeof f['rkey'] === 'number') {
       regionName.set(`${r.node}:${f['rkey']}`, String(f['name']));
     } else if (r.kind === 'rc.write' && f['signaled'] === true && typeof f['to'] === 'number') {
@@ -155,6 +175,8 @@ export function selectLolkvEvents(
       } else {
         writeOf.set(`${r.node}:${f['qp']}:${f['wrId']}`, { put, to: f['to'] });
         landing.get(put)!.posted.add(f['to']);
+        // posted on a QP already in error: flushed at once, never sent
+        if (qpInError.has(`${r.node}:${f['qp']}`)) landing.get(put)!.failed.add(f['to']);
       }
     } else if (r.kind === 'rc.complete' && f['op'] === 'write') {
       const b = bulkOf.get(`${r.node}:${f['qp']}:${f['wrId']}`);
@@ -165,11 +187,13 @@ export function selectLolkvEvents(
       const w = writeOf.get(`${r.node}:${f['qp']}:${f['wrId']}`);
       if (w !== undefined) {
         const ev = landing.get(w.put)!;
-        // success: landed. retry-exceeded: the path failed -- the data may have been placed before
-        // (an ACK lost to a partition), so unknown. Any other error (flushed before it was sent,
-        // remote access error on revoked keys): not placed.
+        // success: landed. remote-access-error (a NAK: revoked keys): not placed. retry-exceeded
+        // (the data may have been placed before a partition cut the ACK) and flushed (the QP
+        // moved to error -- local NIC failure, an earlier WR's error -- while this WRITE may
+        // already have been sent and placed; seen: lolkv-swarm seed 7) are unknown, unless it
+        // was posted on a QP already in error (above).
         if (f['status'] === 'success') ev.landed.add(w.to);
-        else if (f['status'] !== 'retry-exceeded') ev.failed.add(w.to);
+        else if (f['status'] === 'remote-access-error') ev.failed.add(w.to);
       }
     } else if (r.kind === 'rc.read' && servers.has(r.node) && typeof f['to'] === 'number' && servers.has(f['to']) && (f['bytes'] as number) > SMALL_READ_BYTES) {
       // State sync READs the segment area of every replica fenced for the leader's term (the
@@ -241,6 +265,16 @@ export function selectLolkvEvents(
     (e.kind === 'fault.crash' || e.kind === `${prefix}vote` || e.kind === `${prefix}elect-start` || e.kind === `${prefix}sync-source` || e.kind === `${prefix}catchup`);
   kept.forEach((g, j) => {
     if (g.kind !== `${prefix}get`) return;
+    const lk = getAt.get(j);
+    if (lk !== undefined) {
+      // traced lookup: the get goes exactly there (just before the event that followed it)
+      if (lk.pos < j) {
+        sortKey[j] = lk.pos - 0.5 + lk.seq * 1e-12;
+        movedGets++;
+      }
+      return;
+    }
+    // no lolkv.lookup (a run recorded before the event existed): the window heuristic below
     const key = g.fields['key'];
     const inc = g.fields['inc'] ?? null;
     // the window: back to the lookup's earliest time, never before the leader's own election or
@@ -280,7 +314,7 @@ export function selectLolkvEvents(
       movedGets++;
     }
   });
-  if (movedGets > 0) notes.push(`${movedGets} get event(s) moved back to their lookup and read check (a PUT of the key applied, or a replica leaving the term, meanwhile)`);
+  if (movedGets > 0) notes.push(getAt.size > 0 ? `${movedGets} get event(s) placed at their lookup (lolkv.lookup: the table read; the read check and reply follow)` : `${movedGets} get event(s) moved back to their lookup and read check (a PUT of the key applied, or a replica leaving the term, meanwhile)`);
 
   // 3. State sync READs its sources, then writes what it adopted and rebuilds its table before it
   // traces lolkv.sync. The spec's Sync reads every source at one instant: the event moves back to

@@ -40,6 +40,35 @@ describe('LoLKV trace module', () => {
     expect(notes.join(' ')).toMatch(/moved back to their lookup/);
   });
 
+  it('places a GET at its traced lookup (lolkv.lookup, same id), not where lolkv.get was traced', () => {
+    // the GET of id 7 read the table (incarnation 1) before incarnation 2 was applied; its read
+    // check finished after it. Without the lookup the window heuristic would decide.
+    const base = LOLKV_SMALL.filter((r) => r.kind !== 'lolkv.get');
+    const recs = [...base, rec(75, 1, 'lolkv.lookup', { key: 'user7', term: 1, inc: 1, id: 7 }), rec(90, 1, 'lolkv.get', { key: 'user7', term: 1, inc: 1, id: 7 })].sort((a, b) => a.t - b.t);
+    const { events, notes } = selectLolkvEvents(recs, { servers: [0, 1, 2] });
+    const order = events.map((e) => `${e.kind}:${e.fields['inc'] ?? ''}`);
+    expect(order).not.toContain('lolkv.lookup:1');
+    expect(order.indexOf('lolkv.get:1')).toBe(order.indexOf('lolkv.apply:2') - 2); // before commit 2 and apply 2
+    expect(notes.join(' ')).toMatch(/placed at their lookup/);
+    // a get whose lookup is missing is a mapping error, not a silent guess
+    expect(() => selectLolkvEvents([...base, rec(90, 1, 'lolkv.get', { key: 'user7', term: 1, inc: 1, id: 8 })], { servers: [0, 1, 2] })).toThrow(/no lolkv.lookup/);
+  });
+
+  it('a WRITE flushed by its QP moving to error may have landed (unknown); one posted on a QP already in error did not', () => {
+    const recs = [
+      rec(60, 1, 'lolkv.replicate', { key: 'user7', term: 1, inc: 1, seg: 0, off: 0 }),
+      rec(61, 1, 'rc.write', { qp: 5, to: 0, wrId: 1, bytes: 120, signaled: true, rkey: 3, off: 0 }),
+      rec(62, 1, 'rc.error', { qp: 5, reason: 'nic-failure' }),
+      rec(62, 1, 'rc.complete', { qp: 5, wrId: 1, op: 'write', status: 'flushed' }),
+      rec(63, 1, 'rc.write', { qp: 5, to: 2, wrId: 2, bytes: 120, signaled: true, rkey: 3, off: 0 }),
+      rec(63, 1, 'rc.complete', { qp: 5, wrId: 2, op: 'write', status: 'flushed' }),
+    ];
+    const ev = selectLolkvEvents(recs, { servers: [0, 1, 2] }).landing.get('1|1|user7|1')!;
+    expect([...ev.posted].sort()).toEqual([0, 2]);
+    expect([...ev.landed]).toEqual([]);
+    expect([...ev.failed]).toEqual([2]);
+  });
+
   it('maps events to spec steps and writes the data module', () => {
     const tr = buildLolkvTrace(LOLKV_SMALL, { servers: [0, 1, 2], budget: { seconds: 30, states: 1000 } });
     expect(tr.maps['key']).toEqual({ user7: 'k1' });

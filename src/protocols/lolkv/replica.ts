@@ -58,6 +58,8 @@ export class Replica {
   /** When this replica last saw a live leader (heartbeat progress) or stopped being one. */
   lastProgressNs = 0;
   leader: LeaderRun | null = null;
+  /** Numbers this replica's GETs in its trace events (lookup -> get); trace only, no behaviour. */
+  getSeq = 0;
   /** Called when this replica wins an election (set by the protocol). */
   onElected: ((term: number) => LeaderRun) | null = null;
 

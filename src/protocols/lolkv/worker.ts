@@ -180,9 +180,13 @@ function* get(env: WorkerEnv, lt: LeaderTerm, ch: Channel, i: number, req: RpcRe
   const { r, opts, table } = env;
   const rt = r.p.rt;
   const found = yield* table.lookup(key, keyHash(key), !opts.unsafe.skipGcSafety);
+  // The GET's atomic point (its table read), traced there; lolkv.get (same id) follows only if
+  // the read check passes. Trace validation places the spec's Get at the lookup.
+  const id = ++r.getSeq;
+  r.trace('lookup', { key, term: lt.term, inc: found.obj === null ? null : found.obj.inc, id });
   // Request parse, hash, probe, object decode and the reply's composition, in one charge.
   yield* rt.compute(reqNs + opts.cpu.hash + opts.cpu.table + (found.obj === null ? 0 : opts.cpu.decode(found.obj.size)) + opts.cpu.reply);
   if (!opts.unsafe.skipReadCheck && !(yield* readCheck(lt, ch, i, rt.now() + opts.readCheckTimeoutNs))) return;
-  r.trace('get', { key, term: lt.term, inc: found.obj === null ? null : found.obj.inc });
+  r.trace('get', { key, term: lt.term, inc: found.obj === null ? null : found.obj.inc, id });
   yield* reply(req, { status: RES_OK, value: found.obj === null ? null : found.obj.value, hint: r.me }, 0);
 }
