@@ -14,13 +14,16 @@ export const CLUSTER_HELP = `kvlab cluster up|down|status [--dir DIR] [--json]
           --config FILE     use this cluster file (default: write DIR/cluster.json)
           --servers N       replicas (default 3)          --base-port P   first port (default 47100)
           --protocol NAME   default lolkv                 --provider P    libfabric provider (default tcp)
+          --persist M       auto (pmem_persist on real PM, pmem_msync on a plain file: durable across
+                            machine crashes), flush (cache-line flushes only: on a plain file durable
+                            across process crashes, not power loss), msync
           Waits until every replica is up and one leads (30 s).
   down    stops the replicas (SIGTERM, then SIGKILL after 3 s); --purge also deletes DIR.
   status  pid, boot and role of every replica.
 DIR (default ${defaultStateDir()}) holds the pids, logs, and the cluster file / data unless --config says otherwise.`;
 
 export async function clusterCommand(args: string[], io: Io): Promise<number> {
-  const p = parseFlags(args, { dir: 'string', config: 'string', servers: 'int', 'base-port': 'int', protocol: 'string', provider: 'string', json: 'bool', purge: 'bool', help: 'bool' });
+  const p = parseFlags(args, { dir: 'string', config: 'string', servers: 'int', 'base-port': 'int', protocol: 'string', provider: 'string', persist: 'string', json: 'bool', purge: 'bool', help: 'bool' });
   if (flagBool(p, 'help')) {
     io.stdout(CLUSTER_HELP);
     return EXIT.OK;
@@ -69,9 +72,11 @@ async function up(p: ReturnType<typeof parseFlags>, dir: string, json: boolean, 
     const protocol = flagStr(p, 'protocol') ?? 'lolkv';
     if (PROTOCOLS[protocol] === undefined) throw new InputError('argv', '--protocol', `unknown protocol ${JSON.stringify(protocol)} (known: ${Object.keys(PROTOCOLS).join(', ')})`);
     file = join(dir, 'cluster.json');
-    writeClusterFile(file, localClusterFile({ servers: flagInt(p, 'servers', 3, 1, 64), basePort: flagInt(p, 'base-port', 47100, 1, 65000), protocol, provider: flagStr(p, 'provider') ?? 'tcp' }));
+    const persist = flagStr(p, 'persist') ?? 'auto';
+    if (persist !== 'auto' && persist !== 'flush' && persist !== 'msync') throw new InputError('argv', '--persist', `expected auto, flush or msync, got ${JSON.stringify(persist)}`);
+    writeClusterFile(file, localClusterFile({ servers: flagInt(p, 'servers', 3, 1, 64), basePort: flagInt(p, 'base-port', 47100, 1, 65000), protocol, provider: flagStr(p, 'provider') ?? 'tcp', persist }));
   } else {
-    for (const f of ['servers', 'base-port', 'protocol', 'provider']) if (p.flags[f] !== undefined) throw new InputError('argv', `--${f}`, 'not with --config (the cluster file says it)');
+    for (const f of ['servers', 'base-port', 'protocol', 'provider', 'persist']) if (p.flags[f] !== undefined) throw new InputError('argv', `--${f}`, 'not with --config (the cluster file says it)');
   }
   const cfg = readClusterConfig(file);
   requireNative();

@@ -15,13 +15,14 @@ SIGKILL a replica (the leader on odd cycles, a follower on even ones), keep it d
 --interval-ms (default 1500). Then every written key is read back and the whole history is
 checked: linearizable, no acknowledged write lost.
 ${WORKLOAD_HELP}
+  --persist M         auto (default; pmem_msync on a plain file), flush, msync (see kvlab cluster --help)
   --dir DIR           keep the cluster (data, logs) in DIR (default: a temporary directory, removed if clean)
   --history FILE      write the history (JSONL)
   --json              one JSON object on stdout
 Exit status: 0 clean, 1 a violation (or the cluster did not recover), 2 bad input.`;
 
 export async function crashtestCommand(args: string[], io: Io): Promise<number> {
-  const p = parseFlags(args, { cycles: 'int', 'base-port': 'int', 'interval-ms': 'int', 'down-ms': 'int', dir: 'string', history: 'string', keep: 'bool', json: 'bool', help: 'bool', ...WORKLOAD_FLAGS });
+  const p = parseFlags(args, { cycles: 'int', 'base-port': 'int', 'interval-ms': 'int', 'down-ms': 'int', dir: 'string', history: 'string', persist: 'string', keep: 'bool', json: 'bool', help: 'bool', ...WORKLOAD_FLAGS });
   if (flagBool(p, 'help')) {
     io.stdout(CRASHTEST_HELP);
     return EXIT.OK;
@@ -32,6 +33,8 @@ export async function crashtestCommand(args: string[], io: Io): Promise<number> 
   const intervalMs = flagInt(p, 'interval-ms', 1500, 0, 3_600_000);
   const downMs = flagInt(p, 'down-ms', 300, 0, 3_600_000);
   const { workload, threads } = workloadFromFlags(p.flags);
+  const persist = flagStr(p, 'persist') ?? 'auto';
+  if (persist !== 'auto' && persist !== 'flush' && persist !== 'msync') throw new InputError('argv', '--persist', `expected auto, flush or msync, got ${JSON.stringify(persist)}`);
   requireNative();
   const json = flagBool(p, 'json');
   const dir = flagStr(p, 'dir');
@@ -43,6 +46,7 @@ export async function crashtestCommand(args: string[], io: Io): Promise<number> 
     basePort,
     intervalMs,
     downMs,
+    persist,
     ...(dir === undefined ? {} : { dir }),
     keep: flagBool(p, 'keep'),
     log: (l) => io.stderr(`kvlab crashtest: ${l}`),

@@ -7,6 +7,7 @@
  *     "seed": 1,
  *     "provider": "tcp",                                             // KVLAB_FI_PROVIDER values
  *     "dataDir": "data",                                             // relative to this file; node i uses <dataDir>/node<i>
+ *     "persist": "auto",                                             // auto | flush | msync (native/adapter/memory.ts)
  *     "servers": [ { "host": "127.0.0.1", "port": 47100 }, ... ],    // node ids 0..S-1
  *     "clients": [ { "host": "127.0.0.1", "port": 47200 } ]          // node ids S..S+C-1 (kvlab load --client i)
  *   }
@@ -21,6 +22,7 @@ import { SchemaError } from '../../src/kv/schema.js';
 import type { ClusterInfo } from '../../src/platform/index.js';
 import { PROTOCOLS } from '../../src/protocols/registry.js';
 import type { PeerAddress } from '../adapter/driver.js';
+import type { PersistMode } from '../adapter/memory.js';
 import { nativeProtocolOptions } from './options.js';
 
 export interface NodeAddress {
@@ -38,11 +40,13 @@ export interface ClusterConfig {
   provider: string;
   /** Absolute. */
   dataDir: string;
+  /** How PM ranges are made durable: auto (pmem_persist on real PM, else pmem_msync), flush, msync. */
+  persist: PersistMode;
   servers: NodeAddress[];
   clients: NodeAddress[];
 }
 
-const TOP_FIELDS = ['protocol', 'seed', 'provider', 'dataDir', 'servers', 'clients'];
+const TOP_FIELDS = ['protocol', 'seed', 'provider', 'dataDir', 'persist', 'servers', 'clients'];
 
 export function parseClusterConfig(text: string, file: string): ClusterConfig {
   let raw: unknown;
@@ -74,6 +78,8 @@ export function parseClusterConfig(text: string, file: string): ClusterConfig {
   if (typeof provider !== 'string' || provider === '') throw new InputError(file, 'provider', 'expected a provider name (tcp, sockets, verbs, ...)');
   const dataDir = o['dataDir'] ?? 'data';
   if (typeof dataDir !== 'string' || dataDir === '') throw new InputError(file, 'dataDir', 'expected a directory name');
+  const persist = o['persist'] ?? 'auto';
+  if (persist !== 'auto' && persist !== 'flush' && persist !== 'msync') throw new InputError(file, 'persist', 'expected auto, flush or msync');
   const servers = addresses(o['servers'], file, 'servers', 1);
   const clients = addresses(o['clients'] ?? [], file, 'clients', 0);
   const seen = new Set<string>();
@@ -90,6 +96,7 @@ export function parseClusterConfig(text: string, file: string): ClusterConfig {
     seed,
     provider,
     dataDir: isAbsolute(dataDir) ? dataDir : join(dirname(abs), dataDir),
+    persist,
     servers,
     clients,
   };
@@ -137,7 +144,7 @@ export function nodeDataDir(c: ClusterConfig, node: number): string {
 }
 
 /** A local cluster file: `servers` replicas and `clients` load generators on `host` from `basePort`. */
-export function localClusterFile(opts: { servers?: number; clients?: number; host?: string; basePort?: number; protocol?: string; options?: Record<string, unknown>; seed?: number; provider?: string; dataDir?: string }): Record<string, unknown> {
+export function localClusterFile(opts: { servers?: number; clients?: number; host?: string; basePort?: number; protocol?: string; options?: Record<string, unknown>; seed?: number; provider?: string; dataDir?: string; persist?: PersistMode }): Record<string, unknown> {
   const host = opts.host ?? '127.0.0.1';
   const base = opts.basePort ?? 47100;
   return {
@@ -145,6 +152,7 @@ export function localClusterFile(opts: { servers?: number; clients?: number; hos
     seed: opts.seed ?? 1,
     provider: opts.provider ?? 'tcp',
     dataDir: opts.dataDir ?? 'data',
+    persist: opts.persist ?? 'auto',
     servers: Array.from({ length: opts.servers ?? 3 }, (_, i) => ({ host, port: base + i })),
     clients: Array.from({ length: opts.clients ?? 2 }, (_, i) => ({ host, port: base + 50 + i })),
   };

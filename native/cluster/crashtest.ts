@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkloadConfig } from '../../src/workload/config.js';
+import type { PersistMode } from '../adapter/memory.js';
 import { localClusterFile, readClusterConfig, writeClusterFile } from './config.js';
 import { type LoadResult, runLoad } from './load.js';
 import { currentLeader, readStatus, replicaPid, replicaUp, sleepMs, startReplica, stopReplica, waitFor } from './procs.js';
@@ -27,6 +28,7 @@ export interface CrashtestOptions {
   dir?: string;
   keep?: boolean;
   protocolOptions?: Record<string, unknown>;
+  persist?: PersistMode;
   log?: (line: string) => void;
 }
 
@@ -57,7 +59,7 @@ export async function runCrashtest(o: CrashtestOptions): Promise<CrashtestResult
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'kvlab-crashtest-'));
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'cluster.json');
-  writeClusterFile(file, localClusterFile({ servers: 3, clients: 1, basePort: o.basePort, options: o.protocolOptions ?? {} }));
+  writeClusterFile(file, localClusterFile({ servers: 3, clients: 1, basePort: o.basePort, options: o.protocolOptions ?? {}, persist: o.persist ?? 'auto' }));
   const cfg = readClusterConfig(file);
   const problems: string[] = [];
   const cycles: CrashCycle[] = [];

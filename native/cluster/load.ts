@@ -106,6 +106,7 @@ export async function runLoad(cfg: ClusterConfig, opts: LoadOptions): Promise<Lo
     host: addr.host,
     port: addr.port,
     provider: cfg.provider,
+    persist: cfg.persist,
     seed: cfg.seed,
     quiet: true,
     onPanic: (p) => panics.push(`thread ${p.thread}: ${errorText(p.error)}`),

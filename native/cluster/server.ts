@@ -41,6 +41,7 @@ export function startServer(cfg: ClusterConfig, index: number, log: (line: strin
     host: addr.host,
     port: addr.port,
     provider: cfg.provider,
+    persist: cfg.persist,
     seed: cfg.seed,
     quiet: true,
     onPanic: (p) => {
@@ -61,7 +62,7 @@ export function startServer(cfg: ClusterConfig, index: number, log: (line: strin
   };
   writeStatus();
   const timer = setInterval(writeStatus, 100);
-  log(`kvlab serve: node ${index} boot ${node.bootCount} (${cfg.protocol.name}) at ${addr.host}:${addr.port}, provider ${node.info.provider}, data ${nodeDataDir(cfg, index)}, pid ${process.pid}`);
+  log(`kvlab serve: node ${index} boot ${node.bootCount} (${cfg.protocol.name}) at ${addr.host}:${addr.port}, provider ${node.info.provider}, persist ${cfg.persist}, data ${nodeDataDir(cfg, index)}, pid ${process.pid}`);
   return {
     node,
     handle,
