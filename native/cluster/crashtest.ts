@@ -1,7 +1,8 @@
 /**
  * Crash testing a native cluster (`kvlab crashtest`): a fresh local cluster (one process per
  * replica, ports from `basePort`), a load generator in this process, and a fault loop that
- * SIGKILLs a replica — the leader on even cycles, a follower on odd ones — restarts it from its
+ * SIGKILLs a replica — the leader on odd cycles, a follower on even ones (and, optionally, every
+ * k-th cycle all of them: a whole-cluster crash) — restarts it from its
  * data directory (next boot: PM files as the kill left them), and waits until the cluster serves
  * again before the next cycle. At the end the workload stops, every written key is read back, and
  * the whole history is checked: linearizable, and no acknowledged write lost.
@@ -24,6 +25,8 @@ export interface CrashtestOptions {
   intervalMs: number;
   /** How long a killed replica stays down (ms). */
   downMs: number;
+  /** Every this many cycles, SIGKILL all replicas at once (a whole-cluster crash: state must come back from the PM files). 0 = never. */
+  wholeClusterEvery?: number;
   /** Keep the cluster directory (default: removed when the run is clean). */
   dir?: string;
   keep?: boolean;
@@ -34,6 +37,7 @@ export interface CrashtestOptions {
 
 export interface CrashCycle {
   cycle: number;
+  /** The replica killed (-1: all of them). */
   victim: number;
   victimRole: string;
   bootBefore: number | null;
@@ -76,41 +80,47 @@ export async function runCrashtest(o: CrashtestOptions): Promise<CrashtestResult
     const faults = (async () => {
       await waitFor(() => runStarted, 600_000);
       t0 = Date.now();
+      let followerKills = 0;
       for (let c = 1; c <= o.cycles && problems.length === 0; c++) {
         await sleepMs(o.intervalMs);
         const leader = currentLeader(cfg, dir);
-        let victim: number;
-        if (c % 2 === 1 && leader >= 0) victim = leader;
+        const whole = (o.wholeClusterEvery ?? 0) > 0 && c % o.wholeClusterEvery! === 0;
+        let victims: number[];
+        if (whole) victims = [0, 1, 2];
+        else if (c % 2 === 1 && leader >= 0) victims = [leader];
         else {
           const followers = [0, 1, 2].filter((i) => i !== leader);
-          victim = followers[c % followers.length]!;
+          victims = [followers[followerKills++ % followers.length]!];
         }
-        const before = readStatus(cfg, victim);
-        const role = victim === leader ? 'leader' : (before?.role ?? '?');
-        const pid = replicaPid(dir, victim);
-        if (pid !== null) process.kill(pid, 'SIGKILL');
+        const victim = whole ? -1 : victims[0]!;
+        const before = victims.map((v) => readStatus(cfg, v));
+        const role = whole ? 'all' : victim === leader ? 'leader' : (before[0]?.role ?? '?');
+        for (const v of victims) {
+          const pid = replicaPid(dir, v);
+          if (pid !== null) process.kill(pid, 'SIGKILL');
+        }
         const killedAt = (Date.now() - t0) / 1000;
-        await waitFor(() => replicaPid(dir, victim) === null, 5000);
+        await waitFor(() => victims.every((v) => replicaPid(dir, v) === null), 5000);
         await sleepMs(o.downMs);
         const tRestart = Date.now();
-        startReplica(cfg, dir, victim, { detached: false });
+        for (const v of victims) startReplica(cfg, dir, v, { detached: false });
         const okBefore = counters.ok;
-        const recovered = await waitFor(() => replicaUp(cfg, dir, victim) && currentLeader(cfg, dir) >= 0 && counters.ok > okBefore + 50, 60_000);
-        const after = readStatus(cfg, victim);
+        const recovered = await waitFor(() => victims.every((v) => replicaUp(cfg, dir, v)) && currentLeader(cfg, dir) >= 0 && counters.ok > okBefore + 50, 60_000);
+        const after = victims.map((v) => readStatus(cfg, v));
         const cyc: CrashCycle = {
           cycle: c,
           victim,
           victimRole: role,
-          bootBefore: before?.boot ?? null,
-          bootAfter: after?.boot ?? null,
+          bootBefore: before[0]?.boot ?? null,
+          bootAfter: after[0]?.boot ?? null,
           killedAtS: Math.round(killedAt * 10) / 10,
           leaderAfter: currentLeader(cfg, dir),
           recoveredAfterS: Math.round((Date.now() - tRestart) / 100) / 10,
           ok: recovered,
         };
         cycles.push(cyc);
-        log(`cycle ${c}/${o.cycles}: SIGKILL node ${victim} (${role}, boot ${cyc.bootBefore}) at ${cyc.killedAtS} s; restarted as boot ${cyc.bootAfter}; leader node ${cyc.leaderAfter}; serving again ${cyc.recoveredAfterS} s after the restart; ${counters.ok} ok / ${counters.info} info so far`);
-        if (!recovered) problems.push(`cycle ${c}: the cluster did not serve again within 60 s of restarting node ${victim}`);
+        log(`cycle ${c}/${o.cycles}: SIGKILL ${whole ? 'all replicas' : `node ${victim} (${role}, boot ${cyc.bootBefore})`} at ${cyc.killedAtS} s; restarted${whole ? '' : ` as boot ${cyc.bootAfter}`}; leader node ${cyc.leaderAfter}; serving again ${cyc.recoveredAfterS} s after the restart; ${counters.ok} ok / ${counters.info} info so far`);
+        if (!recovered) problems.push(`cycle ${c}: the cluster did not serve again within 60 s of restarting ${whole ? 'all replicas' : `node ${victim}`}`);
       }
       await sleepMs(o.intervalMs);
       stop = true;
