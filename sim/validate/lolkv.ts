@@ -11,6 +11,7 @@ import type { RecordLike, TraceEvent, TraceStep, ValidationTrace } from './types
  *                                        raises the voter's term; a re-grant is a no-op)
  *  lolkv.leader {term}                   BecomeLeader
  *  lolkv.step-down {term, reason}        StepDown (a newer term exists) or Resign (lost majority)
+ *  lolkv.adopt-term {term, reason}       RaiseTerm: a newer term learned without voting
  *  lolkv.sync {term}                     Sync
  *  lolkv.catchup {node}                  Unlink (if still linked), Catchup; in-flight PUTs that commit
  *                                        later count the new follower (Retarget + Replicate)
@@ -55,7 +56,7 @@ const SMALL_READ_BYTES = 64;
 /** Slack for the GET's table lookup itself (probing, reading the object) before its read check. */
 const LOOKUP_SLACK_NS = 20_000;
 
-const MODELLED = new Set(['elect-start', 'vote', 'leader', 'step-down', 'sync', 'catchup', 'replicate', 'commit', 'apply', 'get']);
+const MODELLED = new Set(['elect-start', 'vote', 'leader', 'step-down', 'adopt-term', 'sync', 'catchup', 'replicate', 'commit', 'apply', 'get']);
 
 type Ver = [number, number];
 const newer = (a: Ver, b: Ver): boolean => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
@@ -473,6 +474,10 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
         break;
       case 'sync':
         push(e.index, 'sync', { r, term: num(e, 'term') });
+        break;
+      case 'adopt-term':
+        // a replica learned a newer term without voting (heartbeat, vote request or reply, connect)
+        push(e.index, 'raise', { r, term: num(e, 'term') });
         break;
       case 'sync-source':
         push(e.index, 'raiseup', { r, term: num(e, 'term') });

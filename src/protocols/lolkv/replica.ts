@@ -129,6 +129,8 @@ export class Replica {
   *adoptTerm(term: number, reason: string): Task<void> {
     if (term <= this.term) return;
     this.stepDown(reason, term);
+    // Traced at the term change itself (setTerm re-registers before its first scheduling point).
+    this.trace('adopt-term', { term, reason });
     yield* this.setTerm(term, -1);
   }
 
