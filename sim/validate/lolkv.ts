@@ -12,7 +12,7 @@ import type { RecordLike, TraceEvent, TraceStep, ValidationTrace } from './types
  *  lolkv.leader {term}                   BecomeLeader
  *  lolkv.step-down {term, reason}        StepDown (a newer term exists) or Resign (lost majority)
  *  lolkv.adopt-term {term, reason}       RaiseTerm: a newer term learned without voting
- *  lolkv.sync {term}                     Sync
+ *  lolkv.sync {term, sources}            Sync from the sources it READ (SyncFrom)
  *  lolkv.catchup {node}                  Unlink (if still linked), Catchup; in-flight PUTs that commit
  *                                        later count the new follower (Retarget + Replicate)
  *  lolkv.replicate {key, term, inc, ...} StartPut; its WRITEs land (Replicate) on every follower that
@@ -472,9 +472,14 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
       case 'step-down':
         push(e.index, 'stepdown', { r, term: num(e, 'term') });
         break;
-      case 'sync':
-        push(e.index, 'sync', { r, term: num(e, 'term') });
+      case 'sync': {
+        // the replicas it READ (lolkv.sync.sources): a majority with the leader, not necessarily
+        // every replica fenced for the term (runs recorded before the field: the spec's Sync)
+        const src = e.fields['sources'];
+        if (typeof src === 'string') push(e.index, 'syncfrom', { r, term: num(e, 'term'), src: set(src === '' ? [] : src.split(',').map(Number)) });
+        else push(e.index, 'sync', { r, term: num(e, 'term') });
         break;
+      }
       case 'adopt-term':
         // a replica learned a newer term without voting (heartbeat, vote request or reply, connect)
         push(e.index, 'raise', { r, term: num(e, 'term') });

@@ -126,6 +126,30 @@ CopyObjects(l, f, A) ==
   /\ UNCHANGED <<currentTerm, up, role, synced, votes, conn, table, incarn, segState, tail, segGen,
                  op, ra, nputs, crashes, relocs, readMax, acked, lin>>
 
+\* State sync READs the followers it is connected to that hold keys of its term -- a majority with
+\* itself -- not necessarily every replica fenced for the term (LoLKV's Sync): a replica that has
+\* learned the term but is not connected yet is not read, and an uncommitted object only it holds
+\* is not adopted.  lolkv.sync names its sources (Src); otherwise this is LoLKV's Sync.
+SyncFrom(c, Src) ==
+  /\ up[c]
+  /\ role[c] = "leader"
+  /\ ~synced[c]
+  /\ LET V == Src \cup {c}
+         mine == [a \in Addr |-> Best(c, V, a)]
+     IN /\ \A v \in V : up[v] /\ currentTerm[v] = currentTerm[c]
+        /\ Quorum(V)
+        /\ store' = [store EXCEPT ![c] = mine]
+        /\ table' = [table EXCEPT ![c] = [k \in Key |-> NewestAddr(mine, k)]]
+        /\ segState' = [segState EXCEPT ![c] = [s \in Seg |->
+                          IF \E j \in 1..SegSize : IsObj(mine[<<s, j>>]) THEN "sealed" ELSE "free"]]
+  /\ conn' = [conn EXCEPT ![c] = {}]
+  /\ incarn' = [incarn EXCEPT ![c] = [k \in Key |-> 0]]
+  /\ tail' = [tail EXCEPT ![c] = [s \in Seg |-> 0]]
+  /\ segGen' = [segGen EXCEPT ![c] = [s \in Seg |-> 0]]
+  /\ synced' = [synced EXCEPT ![c] = TRUE]
+  /\ votes' = [votes EXCEPT ![c] = {}]
+  /\ UNCHANGED <<currentTerm, up, role, op, ra, nputs, crashes, relocs, readMax, acked, lin>>
+
 -----------------------------------------------------------------------------
 S == TrSteps[i]
 Min1(X) == CHOOSE x \in X : \A y \in X : x <= y
@@ -221,6 +245,11 @@ Step ==
   \/ /\ S.a = "sync"                     \* lolkv.sync
      /\ currentTerm[S.r] = S.term
      /\ Sync(S.r)
+     /\ caught' = [caught EXCEPT ![S.r] = {}]
+     /\ Next1 /\ UNCHANGED pick
+  \/ /\ S.a = "syncfrom"                 \* lolkv.sync {sources}: Sync from the replicas it READ
+     /\ currentTerm[S.r] = S.term
+     /\ SyncFrom(S.r, S.src)
      /\ caught' = [caught EXCEPT ![S.r] = {}]
      /\ Next1 /\ UNCHANGED pick
   \/ /\ S.a = "unlink"                   \* before a repeated catch-up of a follower still linked

@@ -125,7 +125,8 @@ export function* syncState(lt: LeaderTerm, sources: FollowerState[], env: SyncEn
   yield* r.table.write(0, image);
   yield* env.incarnations.reset();
   lt.dedup = dedup;
-  r.trace('sync', { term: lt.term, objects: accepted.length, fetched });
+  // sources: the followers READ (with this replica, the majority the adopted state comes from)
+  r.trace('sync', { term: lt.term, objects: accepted.length, fetched, sources: sources.map((fs) => fs.node).join(',') });
   return true;
 }
 
