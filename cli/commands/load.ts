@@ -3,7 +3,7 @@ import { EXIT, InputError } from '../errors.js';
 import { flagBool, flagInt, flagStr, parseFlags } from '../flags.js';
 import type { Io } from '../io.js';
 import { requireNative, resolveConfig } from '../../native/cluster/cli-util.js';
-import { type LoadResult, runLoad } from '../../native/cluster/load.js';
+import { ClusterUnavailable, type LoadResult, runLoad } from '../../native/cluster/load.js';
 import { WORKLOAD_FLAGS, WORKLOAD_HELP, workloadFromFlags } from '../../native/cluster/workload-flags.js';
 
 export const LOAD_HELP = `kvlab load [--dir DIR | --config FILE] [--duration S] [--workload A] [--json] ...
@@ -16,12 +16,13 @@ linearizability (WGL per key) and durability of acknowledged writes.
 ${WORKLOAD_HELP}
   --client I          which client entry of the cluster file this process is (default 0)
   --history FILE      write the history (JSONL, the \`kvlab check\` format)
+  --wait S            wait this long for the cluster to answer first (default 30; then exit 3)
   --no-final-reads    skip the final reads (and the durability check)
   --json              one JSON object on stdout
-Exit status: 0 ok, 1 a violation (non-linearizable, lost write, stalled), 2 bad input.`;
+Exit status: 0 ok, 1 a violation (non-linearizable, lost write, stalled), 2 bad input, 3 no replica answered.`;
 
 export async function loadCommand(args: string[], io: Io): Promise<number> {
-  const p = parseFlags(args, { dir: 'string', config: 'string', duration: 'int', client: 'int', history: 'string', 'no-final-reads': 'bool', json: 'bool', help: 'bool', ...WORKLOAD_FLAGS });
+  const p = parseFlags(args, { dir: 'string', config: 'string', duration: 'int', client: 'int', history: 'string', wait: 'int', 'no-final-reads': 'bool', json: 'bool', help: 'bool', ...WORKLOAD_FLAGS });
   if (flagBool(p, 'help')) {
     io.stdout(LOAD_HELP);
     return EXIT.OK;
@@ -36,16 +37,24 @@ export async function loadCommand(args: string[], io: Io): Promise<number> {
   const json = flagBool(p, 'json');
   const historyFile = flagStr(p, 'history');
   if (!json) io.stderr(`kvlab load: ${cfg.protocol.name}, ${workload.kind === 'ycsb' ? `YCSB-${workload.ycsb}` : 'mixed'}, ${threads} threads, ${duration} s, against ${cfg.servers.map((s) => `${s.host}:${s.port}`).join(' ')}`);
-  const r = await runLoad(cfg, {
+  let r: LoadResult;
+  try {
+    r = await runLoad(cfg, {
     client,
     workload,
     threads,
     durationNs: duration * 1e9,
     finalReads: !flagBool(p, 'no-final-reads'),
+    probeTimeoutNs: flagInt(p, 'wait', 30, 1, 3600) * 1e9,
     progress: (x) => {
       if (!json) io.stderr(`  ${x.phase} ${x.elapsedS.toFixed(1)} s: ${x.ok} ok, ${x.fail} fail, ${x.info} info, ${x.rate} ops/s`);
     },
-  });
+    });
+  } catch (e) {
+    if (!(e instanceof ClusterUnavailable)) throw e;
+    io.stderr(`kvlab load: ${e.message}`);
+    return 3;
+  }
   if (historyFile !== undefined) writeHistory(historyFile, r);
   io.stdout(json ? JSON.stringify(summary(r)) : human(r));
   return r.result === 'ok' ? EXIT.OK : EXIT.VIOLATION;

@@ -45,8 +45,18 @@ export interface LoadOptions {
   progress?: (p: LoadProgress) => void;
   /** Called when the run phase starts (after the load phase). */
   onRunStart?: () => void;
+  /** How long to wait for the cluster to answer before the load phase (default 30 s). */
+  probeTimeoutNs?: number;
   /** Live run-phase outcome counters (updated as operations complete), e.g. for a fault injector. */
   counters?: { ok: number; fail: number; info: number };
+}
+
+/** No replica answered the probe before the load phase. */
+export class ClusterUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusterUnavailable';
+  }
 }
 
 export interface LoadProgress {
@@ -159,6 +169,26 @@ async function drive(
   let runEndNs = Infinity;
   const stopped = () => opts.stop?.() === true;
 
+  // Probe: one GET (not part of the history: it changes nothing) until the cluster answers.
+  {
+    const { c } = newClient();
+    const answered = new Future<boolean>();
+    rt.spawn('probe', function* (): Task<void> {
+      const end = rt.now() + (opts.probeTimeoutNs ?? 30e9);
+      while (rt.now() < end) {
+        const r = yield* c.get('kvlab-probe');
+        if (r.type === 'ok') {
+          answered.resolve(true);
+          return;
+        }
+        yield* rt.sleep(100e6);
+      }
+      answered.resolve(false);
+    });
+    if (!(await settle(answered, 120_000))) {
+      throw new ClusterUnavailable(`no replica of ${cfg.file} answered within ${Math.round((opts.probeTimeoutNs ?? 30e9) / 1e9)} s (${cfg.servers.map((a) => `${a.host}:${a.port}`).join(', ')}; is the cluster up? kvlab cluster status)`);
+    }
+  }
   const t0 = rt.now();
   for (let i = 0; i < threads; i++) {
     const { id, c } = newClient();

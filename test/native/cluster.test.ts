@@ -91,6 +91,10 @@ describeNative('kvlab serve / cluster / load / crashtest', () => {
     expect(down.out).toMatch(/stopped replicas 0, 1, 2/);
     const st2 = await kvlab('cluster', 'status', '--dir', dir, '--json');
     expect((JSON.parse(st2.out) as { replicas: { up: boolean }[] }).replicas.every((x) => !x.up)).toBe(true);
+    // Nobody answers: one line, exit 3 (not a hang through the load phase).
+    const none = await kvlab('load', '--dir', dir, '--duration', '1', '--wait', '1');
+    expect(none.code).toBe(3);
+    expect(none.err.split('\n').at(-1)).toMatch(/^kvlab load: no replica of .* answered within 1 s/);
   }, 120_000);
 
   it('crashtest: the leader and a follower SIGKILLed and restarted under load; history clean', async () => {
