@@ -125,10 +125,12 @@ describeNative('native runtime', () => {
   it('a CPU-bound thread does not starve the event loop', async () => {
     let ticks = 0;
     const iv = setInterval(() => ticks++, 1);
+    // Spins until the event loop has run 6 interval callbacks (or 5 s pass): a starved loop never
+    // gets there. (Not a fixed 60 ms: on a loaded machine this process may get little of it.)
     await run(p, function* () {
       const t0 = p.rt.now();
-      while (p.rt.now() - t0 < 60e6) yield* p.rt.yield();
-    });
+      while (ticks <= 5 && p.rt.now() - t0 < 5e9) yield* p.rt.yield();
+    }, 30_000);
     clearInterval(iv);
     expect(ticks).toBeGreaterThan(5);
   });
