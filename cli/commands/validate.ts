@@ -340,7 +340,7 @@ async function validateRange(ctx: SeedContext, seeds: readonly number[], workers
     io.stdout(`  valid ${counts.valid}, rejected ${counts.rejected}, inconclusive ${counts.inconclusive}, error ${counts.error}`);
     for (const o of bad.slice(0, 20)) {
       io.stdout(`  ✗ seed ${o.seed} ${o.verdict.toUpperCase()}`);
-      for (const l of o.lines.slice(1)) if (!l.startsWith('  note:')) io.stdout(`    ${l.trimStart()}`);
+      for (const l of o.lines.slice(1)) if (!l.startsWith('  note:')) io.stdout(`  ${l}`);
       if (o.verdict !== 'rejected') io.stdout(`    replay: ${validateCommandFor(ctx.file, o.seed, ctx.unsafe)}`);
     }
     if (bad.length > 20) io.stdout(`  ... and ${bad.length - 20} more`);
