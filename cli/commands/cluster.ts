@@ -82,13 +82,16 @@ async function up(p: ReturnType<typeof parseFlags>, dir: string, json: boolean, 
   requireNative();
   writeFileSync(join(dir, 'config'), `${cfg.file}\n`);
   const started: number[] = [];
+  const exited = new Map<number, number | null>();
   for (let i = 0; i < cfg.servers.length; i++) {
     if (replicaPid(dir, i) !== null) continue;
-    startReplica(cfg, dir, i);
+    const child = startReplica(cfg, dir, i);
+    child.once('exit', (code) => exited.set(i, code));
     started.push(i);
   }
   if (!json) io.stderr(`kvlab cluster: ${started.length === 0 ? 'all replicas already running' : `started replicas ${started.join(', ')}`}; waiting for a leader...`);
-  const ok = await waitFor(() => cfg.servers.every((_, i) => replicaUp(cfg, dir, i)) && currentLeader(cfg, dir) >= 0, 30_000);
+  // Done when all are up and one leads; given up at once when a replica process exits (bad address, ...).
+  const ok = (await waitFor(() => exited.size > 0 || (cfg.servers.every((_, i) => replicaUp(cfg, dir, i)) && currentLeader(cfg, dir) >= 0), 30_000)) && exited.size === 0;
   const rows = statusRows(cfg, dir);
   if (json) io.stdout(JSON.stringify({ ok, config: cfg.file, dir, replicas: rows }));
   else {
@@ -105,7 +108,10 @@ async function up(p: ReturnType<typeof parseFlags>, dir: string, json: boolean, 
       }
       io.stderr(`kvlab cluster: node ${i} log: ${tail}`);
     }
-    io.stderr('kvlab cluster: the cluster did not come up with a leader within 30 s');
+    if (exited.size > 0) {
+      for (const i of started) if (!exited.has(i)) await stopReplica(dir, i);
+      io.stderr(`kvlab cluster: replica${exited.size > 1 ? 's' : ''} ${[...exited.keys()].join(', ')} exited at start (see the log lines above); stopped the others`);
+    } else io.stderr('kvlab cluster: the cluster did not come up with a leader within 30 s');
     return EXIT.VIOLATION;
   }
   return EXIT.OK;

@@ -4,6 +4,7 @@ import { flagBool, flagInt, flagStr, parseFlags } from '../flags.js';
 import type { Io } from '../io.js';
 import { requireNative } from '../../native/cluster/cli-util.js';
 import { readClusterConfig } from '../../native/cluster/config.js';
+import { portFree } from '../../native/cluster/procs.js';
 import { startServer } from '../../native/cluster/server.js';
 
 export const SERVE_HELP = `kvlab serve --config FILE --node I
@@ -27,6 +28,8 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   const cfg = readClusterConfig(file);
   const node = flagInt(p, 'node', 0, 0, cfg.servers.length - 1);
   requireNative();
+  const addr = cfg.servers[node]!;
+  if (!(await portFree(addr.host, addr.port))) throw new InputError(cfg.file, `servers[${node}]`, `${addr.host}:${addr.port} is in use (another replica or program listens there) or not an address of this machine`);
   const s = startServer(cfg, node, (l) => io.stderr(l));
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

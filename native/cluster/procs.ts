@@ -2,6 +2,7 @@
  * Replica processes of a local cluster: start (detached, log file, pid file), find, stop.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -137,4 +138,13 @@ export async function stopReplica(stateDir: string, node: number, graceMs = 3000
   }
   rmSync(pidFile(stateDir, node), { force: true });
   return pid !== null;
+}
+
+/** Whether a TCP port can be bound on `host` right now (the tcp provider listens on it). */
+export function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
 }

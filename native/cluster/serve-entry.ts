@@ -6,6 +6,7 @@
  */
 import { InputError } from '../../src/kv/input-error.js';
 import { readClusterConfig } from './config.js';
+import { portFree } from './procs.js';
 import { startServer } from './server.js';
 
 const [file, idx] = process.argv.slice(2);
@@ -14,6 +15,8 @@ try {
   const cfg = readClusterConfig(file);
   const i = Number(idx);
   if (i >= cfg.servers.length) throw new InputError('argv', 'node', `node ${i} is not a server of ${file} (servers 0..${cfg.servers.length - 1})`);
+  const addr = cfg.servers[i]!;
+  if (!(await portFree(addr.host, addr.port))) throw new InputError(cfg.file, `servers[${i}]`, `${addr.host}:${addr.port} is in use (another replica or program listens there) or not an address of this machine`);
   const s = startServer(cfg, i);
   const stop = () => {
     s.stop();

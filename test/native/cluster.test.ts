@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -48,6 +49,21 @@ describeNative('kvlab serve / cluster / load / crashtest', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err.split('\n')).toHaveLength(1);
       expect(r.err).toMatch(re);
+    }
+  });
+
+  it('a replica address already in use: one line, exit 2', async () => {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as AddressInfo).port;
+    const f = join(dir, 'busy.json');
+    writeFileSync(f, JSON.stringify({ servers: [{ port }], clients: [] }));
+    try {
+      const r = await kvlab('serve', '--config', f, '--node', '0');
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(new RegExp(`busy\\.json: servers\\[0\\]: 127\\.0\\.0\\.1:${port} is in use`));
+    } finally {
+      srv.close();
     }
   });
 
