@@ -222,9 +222,9 @@ async function drive(
     last.ok = counts.ok;
     opts.progress?.({ phase: phaseNow, elapsedS: Math.round((now - startNs) / 1e8) / 10, ...counts, rate: Math.round(rate) });
   };
-  const ticker = setInterval(() => report(phase, phase === 'load' ? t0 : runStart, last), 1000);
   const last = { t: t0, ok: 0 };
   let runStart = t0;
+  const ticker = setInterval(() => report(phase, phase === 'load' ? t0 : runStart, last), 1000);
   try {
     await settle(allOf(loadDone), 600_000);
     const loadSeconds = (rt.now() - t0) / 1e9;
