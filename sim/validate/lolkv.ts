@@ -119,18 +119,21 @@ export function selectLolkvEvents(
   const bulkOf = new Map<string, { leader: number; to: number; from: number; bytes: number }>();
   // QPs in error ("node:qp"): a WRITE posted on one is flushed without leaving the NIC.
   const qpInError = new Set<string>();
-  // A GET's atomic point is its table lookup (lolkv.lookup, traced right after it); lolkv.get
-  // (same node and id) follows after the read check. The get event is placed at its lookup:
-  // the position the lookup had among the kept events.
-  const lookupAt = new Map<string, number>(); // "node|id" -> kept.length at the lookup
+  // A GET reads the table at its lookup (lolkv.lookup, traced right after it); lolkv.get (same
+  // node and id) follows once its read check passed. A lookup whose get follows is kept, at the
+  // position it had among the kept events (the value is checked there); the get (the read check
+  // and the spec's Get) stays where it was traced, or just before a replica left the term after
+  // the lookup (below).
+  const lookupAt = new Map<string, { pos: number; t: number; fields: Record<string, TraceValue> }>(); // "node|id" -> the lookup
   const getAt = new Map<number, { pos: number; seq: number }>(); // kept index of a get -> its lookup
+  const lookupEvents: { pos: number; seq: number; ev: Pending }[] = [];
   let lookups = 0;
   for (const r of records) {
     const f = r.fields ?? {};
     if (r.kind.startsWith(prefix)) {
       const name = r.kind.slice(prefix.length);
       if (name === 'lookup') {
-        lookupAt.set(`${r.node}|${f['id']}`, kept.length);
+        lookupAt.set(`${r.node}|${f['id']}`, { pos: kept.length, t: r.t, fields: { ...f } });
         continue;
       }
       if (!MODELLED.has(name)) {
@@ -147,10 +150,12 @@ export function selectLolkvEvents(
         continue;
       }
       if (name === 'get' && f['id'] !== undefined) {
-        const pos = lookupAt.get(`${r.node}|${f['id']}`);
-        if (pos === undefined) throw new Error(`${r.kind} at ${r.t} (node ${r.node}, id ${f['id']}): no lolkv.lookup with that id before it`);
+        const lk = lookupAt.get(`${r.node}|${f['id']}`);
+        if (lk === undefined) throw new Error(`${r.kind} at ${r.t} (node ${r.node}, id ${f['id']}): no lolkv.lookup with that id before it`);
         lookupAt.delete(`${r.node}|${f['id']}`);
-        getAt.set(kept.length, { pos, seq: lookups++ });
+        const seq = lookups++;
+        getAt.set(kept.length, { pos: lk.pos, seq });
+        lookupEvents.push({ pos: lk.pos, seq, ev: { t: lk.t, node: r.node, kind: `${prefix}lookup`, fields: lk.fields } });
       }
       kept.push({ t: r.t, node: r.node, kind: r.kind, fields: { ...f } });
       if (name === 'leader') leading.set(r.node, f['term'] as number);
@@ -206,7 +211,9 @@ export function selectLolkvEvents(
     }
   }
   const notes: string[] = [];
-  const sortKey = kept.map((_, j) => j as number);
+  const originalCount = kept.length;
+  for (const l of lookupEvents) kept.push(l.ev);
+  const sortKey = kept.map((_, j) => (j < originalCount ? j : lookupEvents[j - originalCount]!.pos - 0.5 + lookupEvents[j - originalCount]!.seq * 1e-12));
   const fieldNum = (e: Pending, k: string) => e.fields[k] as number;
 
   // 1. A PUT takes its incarnation (faa) before its local write, so two workers' replicate events
@@ -268,10 +275,20 @@ export function selectLolkvEvents(
     if (g.kind !== `${prefix}get`) return;
     const lk = getAt.get(j);
     if (lk !== undefined) {
-      // traced lookup: the get goes exactly there (just before the event that followed it)
-      if (lk.pos < j) {
-        sortKey[j] = lk.pos - 0.5 + lk.seq * 1e-12;
-        movedGets++;
+      // traced lookup: its value is checked there. The read check READ each follower it counted
+      // between the lookup and this event; the spec's Get checks a majority in the term at one
+      // instant: here, or just before the first event after the lookup that takes another
+      // replica out of the term (a crash; a term above the GET's) -- the read check READ it before.
+      const term = g.fields['term'] as number;
+      for (let x = lk.pos; x < j; x++) {
+        const e = kept[x]!;
+        const t = e.fields['term'];
+        const out = e.node !== g.node && (e.kind === 'fault.crash' || (typeof t === 'number' && t > term && e.kind !== `${prefix}leader`) || (e.kind === `${prefix}catchup`));
+        if (out) {
+          sortKey[j] = x - 0.25 + j * 1e-12;
+          movedGets++;
+          break;
+        }
       }
       return;
     }
@@ -315,7 +332,8 @@ export function selectLolkvEvents(
       movedGets++;
     }
   });
-  if (movedGets > 0) notes.push(getAt.size > 0 ? `${movedGets} get event(s) placed at their lookup (lolkv.lookup: the table read; the read check and reply follow)` : `${movedGets} get event(s) moved back to their lookup and read check (a PUT of the key applied, or a replica leaving the term, meanwhile)`);
+  if (getAt.size > 0) notes.push(`${getAt.size} get(s): the value checked at the lookup (lolkv.lookup), the read check at the get event${movedGets > 0 ? `; ${movedGets} moved back before a replica left the term after the lookup` : ''}`);
+  else if (movedGets > 0) notes.push(`${movedGets} get event(s) moved back to their lookup and read check (a PUT of the key applied, or a replica leaving the term, meanwhile)`);
 
   // 3. State sync READs its sources, then writes what it adopted and rebuilds its table before it
   // traces lolkv.sync. The spec's Sync reads every source at one instant: the event moves back to
@@ -350,7 +368,7 @@ export function selectLolkvEvents(
   let phantoms = 0;
   for (let j = 0; j < ordered.length; j++) {
     const g = ordered[j]!;
-    if (g.kind !== `${prefix}get` || typeof g.fields['inc'] !== 'number') continue;
+    if ((g.kind !== `${prefix}get` && g.kind !== `${prefix}lookup`) || typeof g.fields['inc'] !== 'number') continue;
     const key = g.fields['key'];
     const inc = g.fields['inc'];
     const term = fieldNum(g, 'term');
@@ -415,7 +433,7 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
       l.push({ at: e.index, ver: [num(e, 'term'), num(e, 'inc')] });
       commitsByKey.set(str(e, 'key'), l);
     } else if (n === 'sync') syncs.push({ at: e.index, node: e.node, term: num(e, 'term') });
-    else if (n === 'get' || n === 'apply') {
+    else if (n === 'lookup' || (n === 'get' && e.fields['id'] === undefined) || n === 'apply') {
       const l = obsByKey.get(str(e, 'key')) ?? [];
       l.push({ at: e.index, node: e.node, term: num(e, 'term'), applied: n === 'apply' && e.fields['applied'] === true ? [num(e, 'term'), num(e, 'inc')] : null });
       obsByKey.set(str(e, 'key'), l);
@@ -545,9 +563,15 @@ export function buildLolkvTrace(records: readonly RecordLike[], opts: LolkvTrace
       case 'apply':
         push(e.index, 'apply', { r, key: mk(str(e, 'key')), ver: ver(num(e, 'term'), num(e, 'inc')), applied: e.fields['applied'] === true, replaced: e.fields['replaced'] === true });
         break;
+      case 'lookup': {
+        const inc = e.fields['inc'];
+        push(e.index, 'lookup', { r, key: mk(str(e, 'key')), term: num(e, 'term'), inc: typeof inc === 'number' ? inc : 0 });
+        break;
+      }
       case 'get': {
         const inc = e.fields['inc'];
-        push(e.index, 'get', { r, key: mk(str(e, 'key')), term: num(e, 'term'), inc: typeof inc === 'number' ? inc : 0 });
+        // with a traced lookup the value was checked there: here the read check and Get
+        push(e.index, e.fields['id'] !== undefined ? 'getrc' : 'get', { r, key: mk(str(e, 'key')), term: num(e, 'term'), inc: typeof inc === 'number' ? inc : 0 });
         break;
       }
       case 'fault.crash':

@@ -218,6 +218,20 @@ Step ==
      /\ {w \in Thread : op[S.r][w].phase = "idle"} # {}
      /\ Get(S.r, FreeThread(S.r), S.key)
      /\ Next1 /\ UNCHANGED <<pick, caught>>
+  \/ /\ S.a = "lookup"                   \* lolkv.lookup: a GET's table read returned this incarnation
+     /\ currentTerm[S.r] = S.term
+     /\ IsServing(S.r)
+     /\ IF S.inc = 0 THEN table[S.r][S.key] = NoAddr
+        ELSE /\ table[S.r][S.key] # NoAddr
+             /\ Valid(TableObj(S.r, S.key)) /\ TableObj(S.r, S.key).key = S.key
+             /\ TableObj(S.r, S.key).ver[2] = S.inc
+     /\ Next1 /\ Stay
+  \/ /\ S.a = "getrc"                    \* lolkv.get after its lookup: the read check passed (Get)
+     /\ currentTerm[S.r] = S.term
+     /\ Quorum(SameTerm(S.r))
+     /\ {w \in Thread : op[S.r][w].phase = "idle"} # {}
+     /\ Get(S.r, FreeThread(S.r), S.key)
+     /\ Next1 /\ UNCHANGED <<pick, caught>>
   \/ /\ S.a = "raise"                    \* learn a newer term if not known yet
      /\ IF currentTerm[S.r] >= S.term THEN Stay ELSE RaiseTerm(S.r, S.term) /\ UNCHANGED <<pick, caught>>
      /\ Next1

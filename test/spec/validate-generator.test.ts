@@ -40,16 +40,24 @@ describe('LoLKV trace module', () => {
     expect(notes.join(' ')).toMatch(/moved back to their lookup/);
   });
 
-  it('places a GET at its traced lookup (lolkv.lookup, same id), not where lolkv.get was traced', () => {
+  it('checks a GET value at its traced lookup (lolkv.lookup, same id) and its read check where lolkv.get was traced', () => {
     // the GET of id 7 read the table (incarnation 1) before incarnation 2 was applied; its read
     // check finished after it. Without the lookup the window heuristic would decide.
     const base = LOLKV_SMALL.filter((r) => r.kind !== 'lolkv.get');
     const recs = [...base, rec(75, 1, 'lolkv.lookup', { key: 'user7', term: 1, inc: 1, id: 7 }), rec(90, 1, 'lolkv.get', { key: 'user7', term: 1, inc: 1, id: 7 })].sort((a, b) => a.t - b.t);
     const { events, notes } = selectLolkvEvents(recs, { servers: [0, 1, 2] });
     const order = events.map((e) => `${e.kind}:${e.fields['inc'] ?? ''}`);
-    expect(order).not.toContain('lolkv.lookup:1');
-    expect(order.indexOf('lolkv.get:1')).toBe(order.indexOf('lolkv.apply:2') - 2); // before commit 2 and apply 2
-    expect(notes.join(' ')).toMatch(/placed at their lookup/);
+    expect(order.indexOf('lolkv.lookup:1')).toBe(order.indexOf('lolkv.apply:2') - 2); // before commit 2 and apply 2
+    expect(order.indexOf('lolkv.get:1')).toBeGreaterThan(order.indexOf('lolkv.apply:2'));
+    expect(notes.join(' ')).toMatch(/value checked at the lookup/);
+    const steps = buildLolkvTrace(recs, { servers: [0, 1, 2] }).steps.map((x) => x.a);
+    expect(steps.indexOf('lookup')).toBeLessThan(steps.indexOf('getrc'));
+    expect(steps).not.toContain('get');
+    // a crash of a follower between the lookup and the get: the read check is checked before it
+    const crashed = [...recs, rec(80, 2, 'fault.crash', { boot: 0 })].sort((a, b) => a.t - b.t);
+    const o2 = selectLolkvEvents(crashed, { servers: [0, 1, 2] }).events.map((e) => e.kind);
+    expect(o2.indexOf('lolkv.get')).toBeLessThan(o2.indexOf('fault.crash'));
+    expect(o2.indexOf('lolkv.lookup')).toBeLessThan(o2.indexOf('lolkv.get'));
     // a get whose lookup is missing is a mapping error, not a silent guess
     expect(() => selectLolkvEvents([...base, rec(90, 1, 'lolkv.get', { key: 'user7', term: 1, inc: 1, id: 8 })], { servers: [0, 1, 2] })).toThrow(/no lolkv.lookup/);
   });
