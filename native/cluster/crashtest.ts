@@ -14,7 +14,8 @@ import type { WorkloadConfig } from '../../src/workload/config.js';
 import type { PersistMode } from '../adapter/memory.js';
 import { localClusterFile, readClusterConfig, writeClusterFile } from './config.js';
 import { type LoadResult, runLoad } from './load.js';
-import { currentLeader, readStatus, replicaPid, replicaUp, sleepMs, startReplica, stopReplica, waitFor } from './procs.js';
+import { InputError } from '../../src/kv/input-error.js';
+import { currentLeader, portFree, readStatus, replicaPid, replicaUp, sleepMs, startReplica, stopReplica, waitFor } from './procs.js';
 
 export interface CrashtestOptions {
   cycles: number;
@@ -65,8 +66,15 @@ export async function runCrashtest(o: CrashtestOptions): Promise<CrashtestResult
   const file = join(dir, 'cluster.json');
   writeClusterFile(file, localClusterFile({ servers: 3, clients: 1, basePort: o.basePort, options: o.protocolOptions ?? {}, persist: o.persist ?? 'auto' }));
   const cfg = readClusterConfig(file);
+  for (const a of [...cfg.servers, ...cfg.clients]) {
+    if (!(await portFree(a.host, a.port))) {
+      if (o.dir === undefined) rmSync(dir, { recursive: true, force: true });
+      throw new InputError('argv', '--base-port', `${a.host}:${a.port} is in use (another cluster or crashtest there?); pick another --base-port`);
+    }
+  }
   const problems: string[] = [];
   const cycles: CrashCycle[] = [];
+  let clean = false;
   for (let i = 0; i < 3; i++) startReplica(cfg, dir, i, { detached: false });
   try {
     if (!(await waitFor(() => [0, 1, 2].every((i) => replicaUp(cfg, dir, i)) && currentLeader(cfg, dir) >= 0, 30_000))) {
@@ -76,12 +84,14 @@ export async function runCrashtest(o: CrashtestOptions): Promise<CrashtestResult
     const counters = { ok: 0, fail: 0, info: 0 };
     let stop = false;
     let runStarted = false;
+    let aborted = false;
     let t0 = 0;
     const faults = (async () => {
-      await waitFor(() => runStarted, 600_000);
+      await waitFor(() => runStarted || aborted, 600_000);
+      if (aborted) return;
       t0 = Date.now();
       let followerKills = 0;
-      for (let c = 1; c <= o.cycles && problems.length === 0; c++) {
+      for (let c = 1; c <= o.cycles && problems.length === 0 && !aborted; c++) {
         await sleepMs(o.intervalMs);
         const leader = currentLeader(cfg, dir);
         const whole = (o.wholeClusterEvery ?? 0) > 0 && c % o.wholeClusterEvery! === 0;
@@ -125,23 +135,32 @@ export async function runCrashtest(o: CrashtestOptions): Promise<CrashtestResult
       await sleepMs(o.intervalMs);
       stop = true;
     })();
-    const load = await runLoad(cfg, {
-      workload: o.workload,
-      threads: o.threads,
-      durationNs: 24 * 3600e9,
-      stop: () => stop,
-      counters,
-      onRunStart: () => {
-        runStarted = true;
-      },
-      finalReads: true,
-    });
+    let load: LoadResult;
+    try {
+      load = await runLoad(cfg, {
+        workload: o.workload,
+        threads: o.threads,
+        durationNs: 24 * 3600e9,
+        stop: () => stop,
+        counters,
+        onRunStart: () => {
+          runStarted = true;
+        },
+        finalReads: true,
+      });
+    } catch (e) {
+      aborted = true;
+      await faults;
+      throw e;
+    }
     await faults;
     for (const v of load.violations) problems.push(`${v.kind}: ${v.message}`);
     const result: CrashtestResult = { cycles, completedCycles: cycles.filter((c) => c.ok).length, load, dir, result: problems.length === 0 ? 'ok' : 'violation', problems };
+    clean = problems.length === 0;
     return result;
   } finally {
     for (let i = 0; i < 3; i++) await stopReplica(dir, i, 2000);
-    if (o.keep !== true && o.dir === undefined && problems.length === 0) rmSync(dir, { recursive: true, force: true });
+    // Kept (with the logs and PM files) unless the run was clean.
+    if (o.keep !== true && o.dir === undefined && clean) rmSync(dir, { recursive: true, force: true });
   }
 }
