@@ -1,5 +1,5 @@
 import { allOf, type Task } from '../src/platform/index.js';
-import type { History, HistoryEvent } from '../src/check/history.js';
+import { type History, type HistoryEvent, writtenKeys } from '../src/check/history.js';
 import { checkLinearizability, type KeyViolation } from '../src/check/linearizability.js';
 import { checkDurability } from '../src/check/durability.js';
 import type { KvClient, ServerHandle } from '../src/protocols/protocol.js';
@@ -240,17 +240,6 @@ function linViolation(v: KeyViolation): RunViolation {
     key: v.key,
     minimalOps: ops,
   };
-}
-
-function writtenKeys(events: readonly HistoryEvent[]): string[] {
-  const keys: string[] = [];
-  const seen = new Set<string>();
-  for (const e of events) {
-    if (e.type !== 'invoke' || e.f === 'get' || seen.has(e.key)) continue;
-    seen.add(e.key);
-    keys.push(e.key);
-  }
-  return keys;
 }
 
 function countBefore(events: readonly HistoryEvent[], t: number): number {

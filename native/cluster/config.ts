@@ -23,6 +23,7 @@ import type { ClusterInfo } from '../../src/platform/index.js';
 import { PROTOCOLS } from '../../src/protocols/registry.js';
 import type { PeerAddress } from '../adapter/driver.js';
 import type { PersistMode } from '../adapter/memory.js';
+import type { NativeNodeOptions } from '../adapter/node.js';
 import { nativeProtocolOptions } from './options.js';
 
 export interface NodeAddress {
@@ -141,6 +142,12 @@ export function peerTable(c: ClusterConfig): (node: number) => PeerAddress | und
 
 export function nodeDataDir(c: ClusterConfig, node: number): string {
   return node < c.servers.length ? join(c.dataDir, `node${node}`) : join(c.dataDir, `client${node - c.servers.length}`);
+}
+
+/** The NativeNode options of node `node` of the cluster (its address, directory, provider, seed), quiet. */
+export function clusterNodeOptions(c: ClusterConfig, node: number, onPanic: NonNullable<NativeNodeOptions['onPanic']>): NativeNodeOptions {
+  const addr = node < c.servers.length ? c.servers[node]! : c.clients[node - c.servers.length]!;
+  return { nodeId: node, dataDir: nodeDataDir(c, node), peers: peerTable(c), host: addr.host, port: addr.port, provider: c.provider, persist: c.persist, seed: c.seed, quiet: true, onPanic };
 }
 
 /** A local cluster file: `servers` replicas and `clients` load generators on `host` from `basePort`. */

@@ -14,7 +14,7 @@
  * starts with the load phase: values left in the store by earlier runs are overwritten before any
  * read of this run, so the checker may assume every key starts absent.
  */
-import type { History, HistoryEvent } from '../../src/check/history.js';
+import { type History, type HistoryEvent, writtenKeys } from '../../src/check/history.js';
 import { checkDurability } from '../../src/check/durability.js';
 import { checkLinearizability } from '../../src/check/linearizability.js';
 import { Future, type Task, allOf } from '../../src/platform/index.js';
@@ -27,7 +27,7 @@ import { loadKeys } from '../../src/workload/load.js';
 import { type StatsReport, WorkloadStats } from '../../src/workload/stats.js';
 import { NativeNode, settle } from '../adapter/node.js';
 import { errorText } from '../adapter/scheduler.js';
-import { type ClusterConfig, clusterInfo, nodeDataDir, peerTable } from './config.js';
+import { type ClusterConfig, clusterInfo, clusterNodeOptions } from './config.js';
 
 export interface LoadOptions {
   /** Which client entry of the cluster file this process is (default 0). */
@@ -107,20 +107,8 @@ export async function runLoad(cfg: ClusterConfig, opts: LoadOptions): Promise<Lo
   const proto = PROTOCOLS[cfg.protocol.name]!;
   const info = clusterInfo(cfg);
   const nodeId = cfg.servers.length + clientIndex;
-  const addr = cfg.clients[clientIndex]!;
   const panics: string[] = [];
-  const node = new NativeNode({
-    nodeId,
-    dataDir: nodeDataDir(cfg, nodeId),
-    peers: peerTable(cfg),
-    host: addr.host,
-    port: addr.port,
-    provider: cfg.provider,
-    persist: cfg.persist,
-    seed: cfg.seed,
-    quiet: true,
-    onPanic: (p) => panics.push(`thread ${p.thread}: ${errorText(p.error)}`),
-  });
+  const node = new NativeNode(clusterNodeOptions(cfg, nodeId, (p) => panics.push(`thread ${p.thread}: ${errorText(p.error)}`)));
   try {
     return await drive(node, cfg, opts, proto, info, nodeId, panics);
   } finally {
@@ -300,13 +288,7 @@ async function drive(
 async function finalReads(node: NativeNode, proto: (typeof PROTOCOLS)[string], cfg: ClusterConfig, info: ReturnType<typeof clusterInfo>, clientId: number, events: HistoryEvent[], processIds: ProcessIds): Promise<boolean> {
   const p = node.platform;
   const rt = p.rt;
-  const keys: string[] = [];
-  const seen = new Set<string>();
-  for (const e of events) {
-    if (e.type !== 'invoke' || e.f === 'get' || seen.has(e.key)) continue;
-    seen.add(e.key);
-    keys.push(e.key);
-  }
+  const keys = writtenKeys(events);
   const done = new Future<boolean>();
   const deadline = rt.now() + 60e9;
   // A few readers in parallel, each over its own share of the keys.

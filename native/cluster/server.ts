@@ -10,7 +10,7 @@ import { PROTOCOLS } from '../../src/protocols/registry.js';
 import type { ServerHandle } from '../../src/protocols/protocol.js';
 import { NativeNode } from '../adapter/node.js';
 import { errorText } from '../adapter/scheduler.js';
-import { type ClusterConfig, clusterInfo, nodeDataDir, peerTable } from './config.js';
+import { type ClusterConfig, clusterInfo, clusterNodeOptions, nodeDataDir } from './config.js';
 
 export interface ServerStatus {
   pid: number;
@@ -34,21 +34,12 @@ export function statusFile(cfg: ClusterConfig, node: number): string {
 export function startServer(cfg: ClusterConfig, index: number, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): RunningServer {
   const proto = PROTOCOLS[cfg.protocol.name]!;
   const addr = cfg.servers[index]!;
-  const node = new NativeNode({
-    nodeId: index,
-    dataDir: nodeDataDir(cfg, index),
-    peers: peerTable(cfg),
-    host: addr.host,
-    port: addr.port,
-    provider: cfg.provider,
-    persist: cfg.persist,
-    seed: cfg.seed,
-    quiet: true,
-    onPanic: (p) => {
+  const node = new NativeNode(
+    clusterNodeOptions(cfg, index, (p) => {
       log(`kvlab serve: node ${p.node}: thread ${p.thread} failed: ${errorText(p.error)}`);
       process.exit(1);
-    },
-  });
+    }),
+  );
   const handle = proto.server(node.platform, clusterInfo(cfg), cfg.options);
   const file = statusFile(cfg, index);
   const writeStatus = () => {

@@ -24,6 +24,18 @@ export interface HistoryEvent {
   time?: number;
 }
 
+/** The keys the history writes (every non-get invoke), in order of first write: what final reads read. */
+export function writtenKeys(events: readonly HistoryEvent[]): string[] {
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  for (const e of events) {
+    if (e.type !== 'invoke' || e.f === 'get' || seen.has(e.key)) continue;
+    seen.add(e.key);
+    keys.push(e.key);
+  }
+  return keys;
+}
+
 export interface History {
   /** Initial value of every key (null = absent). */
   init: string | null;
