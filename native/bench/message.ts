@@ -18,7 +18,7 @@ import { providerFromEnv, requireAddon } from '../addon.js';
 import { LocalCluster, NativeNode, settle } from '../adapter/node.js';
 import { NativeScheduler } from '../adapter/scheduler.js';
 import { fromHex } from '../adapter/wire.js';
-import { freePort, median, nodeEntry, round, runToEnd, startUntil, stopChild } from './util.js';
+import { freePort, median, nodeEntry, round, runThread, runToEnd, startUntil, stopChild } from './util.js';
 
 export interface MessageBenchOptions {
   provider?: string;
@@ -129,21 +129,6 @@ function* pingLoop(p: Platform, g: Ping, size: number, iterations: number): Task
   }
   rtts.sort();
   return { meanUsec: (last - t0) / 1e3 / iterations / 2, p50Usec: rtts[iterations >> 1]! / 1e3 / 2 };
-}
-
-function runThread<T>(p: Platform, body: () => Task<T>, timeoutMs = 600_000): Promise<T> {
-  const f = new Future<{ ok: true; v: T } | { ok: false; e: unknown }>();
-  p.rt.spawn('bench', function* (): Task<void> {
-    try {
-      f.resolve({ ok: true, v: yield* body() });
-    } catch (e) {
-      f.resolve({ ok: false, e });
-    }
-  });
-  return settle(f, timeoutMs).then((r) => {
-    if (!r.ok) throw r.e;
-    return r.v;
-  });
 }
 
 /** A connected ping side (against an echo process, or an echo node in this process). */

@@ -15,7 +15,7 @@ import { providerFromEnv, requireAddon } from '../addon.js';
 import { NativeNode, settle } from '../adapter/node.js';
 import { NativeScheduler } from '../adapter/scheduler.js';
 import { fromHex } from '../adapter/wire.js';
-import { compileC, freePort, median, nodeEntry, round, runToEnd, startUntil, stopChild } from './util.js';
+import { compileC, freePort, median, nodeEntry, round, runThread, runToEnd, startUntil, stopChild } from './util.js';
 
 export interface RmaBenchOptions {
   provider?: string;
@@ -54,21 +54,6 @@ export interface RmaBenchResult {
   ratio: number | null;
   commands: string[];
   notes: string[];
-}
-
-function runThread<T>(p: Platform, body: () => Task<T>, timeoutMs = 600_000): Promise<T> {
-  const f = new Future<{ ok: true; v: T } | { ok: false; e: unknown }>();
-  p.rt.spawn('bench', function* (): Task<void> {
-    try {
-      f.resolve({ ok: true, v: yield* body() });
-    } catch (e) {
-      f.resolve({ ok: false, e });
-    }
-  });
-  return settle(f, timeoutMs).then((r) => {
-    if (!r.ok) throw r.e;
-    return r.v;
-  });
 }
 
 /** The C baseline: a target process, and one client process per run. */

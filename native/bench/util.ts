@@ -10,6 +10,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Future, type Platform, type Task } from '../../src/platform/index.js';
+import { settle } from '../adapter/node.js';
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
@@ -149,5 +151,21 @@ export function stopChild(child: ChildProcess): Promise<void> {
     });
     child.stdin?.end();
     child.kill('SIGTERM');
+  });
+}
+
+/** Runs `body` as a coroutine thread of `p` and resolves with its result (rejects with its error). */
+export function runThread<T>(p: Platform, body: () => Task<T>, timeoutMs = 600_000): Promise<T> {
+  const f = new Future<{ ok: true; v: T } | { ok: false; e: unknown }>();
+  p.rt.spawn('bench', function* (): Task<void> {
+    try {
+      f.resolve({ ok: true, v: yield* body() });
+    } catch (e) {
+      f.resolve({ ok: false, e });
+    }
+  });
+  return settle(f, timeoutMs).then((r) => {
+    if (!r.ok) throw r.e;
+    return r.v;
   });
 }
