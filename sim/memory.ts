@@ -1,5 +1,6 @@
-import type { Memory, MemoryProvider, Task } from '../src/platform/index.js';
+import type { Memory, MemoryProvider, Task, Wait } from '../src/platform/index.js';
 import { MAX_WORD } from '../src/platform/index.js';
+import { DONE, OneStep, SimOp, returned, yielded } from './op.js';
 import type { PmDevice } from './pm-device.js';
 import type { SeededRng } from './rng.js';
 
@@ -118,56 +119,95 @@ export class SimMemory implements Memory {
     this.markDirty(offset, 8);
   }
 
-  // ---- shared-memory operations: scheduling points ----
+  // ---- shared-memory operations: scheduling points (sim/op.ts: iterators, not generators) ----
 
-  *read(offset: number, length: number): Task<Uint8Array> {
-    this.check(offset, length);
-    yield this.cost(this.env.costs.dramAccessNs + Math.ceil(length / this.env.costs.copyBytesPerNs));
-    return this.peek(offset, length);
+  read(offset: number, length: number): Task<Uint8Array> {
+    return new MemOp<Uint8Array>(this, MEM.READ, offset, length, 0, null);
   }
 
-  *write(offset: number, bytes: Uint8Array): Task<void> {
-    this.check(offset, bytes.length);
-    yield this.cost(this.storeCost() + Math.ceil(bytes.length / this.env.costs.copyBytesPerNs));
-    this.poke(offset, bytes);
+  write(offset: number, bytes: Uint8Array): Task<void> {
+    return new MemOp<void>(this, MEM.WRITE, offset, bytes.length, 0, bytes);
   }
 
-  *load64(offset: number): Task<number> {
-    this.checkWord(offset);
-    yield this.cost(this.env.costs.dramAccessNs);
-    return this.peek64(offset);
+  load64(offset: number): Task<number> {
+    return new MemOp<number>(this, MEM.LOAD64, offset, 8, 0, null);
   }
 
-  *store64(offset: number, value: number): Task<void> {
-    this.checkWord(offset);
-    yield this.cost(this.storeCost());
-    this.poke64(offset, value);
+  store64(offset: number, value: number): Task<void> {
+    return new MemOp<void>(this, MEM.STORE64, offset, value, 0, null);
   }
 
-  *cas64(offset: number, expected: number, desired: number): Task<number> {
-    this.checkWord(offset);
-    yield this.cost(this.env.costs.atomicNs);
-    const old = this.peek64(offset);
-    if (old === expected) this.poke64(offset, desired);
-    return old;
+  cas64(offset: number, expected: number, desired: number): Task<number> {
+    return new MemOp<number>(this, MEM.CAS64, offset, expected, desired, null);
   }
 
-  *faa64(offset: number, delta: number): Task<number> {
-    this.checkWord(offset);
-    yield this.cost(this.env.costs.atomicNs);
-    const old = this.peek64(offset);
-    this.poke64(offset, old + delta);
-    return old;
+  faa64(offset: number, delta: number): Task<number> {
+    return new MemOp<number>(this, MEM.FAA64, offset, delta, 0, null);
   }
 
-  *persist(offset: number, length: number): Task<void> {
+  persist(offset: number, length: number): Task<void> {
+    return new Persist(this, offset, length);
+  }
+
+  /** The CPU cost of a memory operation, drawn (with its jitter) when the thread reaches it; validates its address. */
+  opCost(kind: number, offset: number, a: number): number {
+    const c = this.env.costs;
+    switch (kind) {
+      case MEM.READ:
+        this.check(offset, a);
+        return this.cost(c.dramAccessNs + Math.ceil(a / c.copyBytesPerNs));
+      case MEM.WRITE:
+        this.check(offset, a);
+        return this.cost(this.storeCost() + Math.ceil(a / c.copyBytesPerNs));
+      case MEM.LOAD64:
+        this.checkWord(offset);
+        return this.cost(c.dramAccessNs);
+      case MEM.STORE64:
+        this.checkWord(offset);
+        return this.cost(this.storeCost());
+      default:
+        this.checkWord(offset);
+        return this.cost(c.atomicNs);
+    }
+  }
+
+  /** The effect of a memory operation, when the thread resumes after its cost. */
+  opEffect(kind: number, offset: number, a: number, b: number, bytes: Uint8Array | null): unknown {
+    switch (kind) {
+      case MEM.READ:
+        return this.peek(offset, a);
+      case MEM.WRITE:
+        this.poke(offset, bytes!);
+        return undefined;
+      case MEM.LOAD64:
+        return this.peek64(offset);
+      case MEM.STORE64:
+        this.poke64(offset, a);
+        return undefined;
+      case MEM.CAS64: {
+        const old = this.peek64(offset);
+        if (old === a) this.poke64(offset, b);
+        return old;
+      }
+      default: {
+        const old = this.peek64(offset);
+        this.poke64(offset, old + a);
+        return old;
+      }
+    }
+  }
+
+  /** The CPU cost of persisting [offset, offset + length): a base plus one clwb per line. */
+  persistCost(offset: number, length: number): number {
     this.check(offset, length);
     const c = this.env.costs;
     const lines = length === 0 ? 0 : Math.floor((offset + length - 1) / LINE) - Math.floor(offset / LINE) + 1;
-    yield this.cost(c.persistBaseNs + lines * c.persistPerLineNs);
-    const acceptedAt = this.flushLines(offset, length, this.env.now());
-    const wait = acceptedAt - this.env.now();
-    if (wait > 0) yield wait;
+    return this.cost(c.persistBaseNs + lines * c.persistPerLineNs);
+  }
+
+  /** Flushes the range now; returns how long the thread still waits for the device to accept it. */
+  persistNow(offset: number, length: number): number {
+    return this.flushLines(offset, length, this.env.now()) - this.env.now();
   }
 
   /** clwb of every dirty line in the range: copy to the persistence domain and feed the device. */
@@ -285,5 +325,56 @@ export class SimMemoryProvider implements MemoryProvider {
   crash(policy: CrashPolicy, rng: SeededRng): void {
     for (const m of this.pmRegions.values()) m.crash(policy, rng);
     this.dramRegions = [];
+  }
+}
+
+/** Memory operation kinds (MemOp). */
+const MEM = { READ: 0, WRITE: 1, LOAD64: 2, STORE64: 3, CAS64: 4, FAA64: 5 } as const;
+
+/** A load, store or atomic: one scheduling point (its CPU cost), then the access. */
+class MemOp<T> extends OneStep<T> {
+  constructor(
+    private readonly mem: SimMemory,
+    private readonly kind: number,
+    private readonly offset: number,
+    /** READ/WRITE: length; STORE64: value; CAS64: expected; FAA64: delta. */
+    private readonly a: number,
+    /** CAS64: desired. */
+    private readonly b: number,
+    private readonly bytes: Uint8Array | null,
+  ) {
+    super();
+  }
+  protected cost(): Wait {
+    return this.mem.opCost(this.kind, this.offset, this.kind === MEM.READ || this.kind === MEM.WRITE ? this.a : 8);
+  }
+  protected effect(): T {
+    return this.mem.opEffect(this.kind, this.offset, this.a, this.b, this.bytes) as T;
+  }
+}
+
+/** persist(range): the clwb/sfence cost, then — if the device is behind — a wait until it accepts the lines. */
+class Persist extends SimOp<void> {
+  constructor(
+    private readonly mem: SimMemory,
+    private readonly offset: number,
+    private readonly length: number,
+  ) {
+    super();
+  }
+  next(): IteratorResult<Wait, void> {
+    if (this.stage === 0) {
+      this.stage = 1;
+      return yielded(this.mem.persistCost(this.offset, this.length));
+    }
+    if (this.stage === 1) {
+      const wait = this.mem.persistNow(this.offset, this.length);
+      if (wait > 0) {
+        this.stage = 2;
+        return yielded(wait);
+      }
+    }
+    this.stage = DONE;
+    return returned(undefined);
   }
 }

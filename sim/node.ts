@@ -1,6 +1,7 @@
 import { Future, idle, type Platform, type Rng, type Runtime, type SpawnOptions, type Task, type ThreadHandle, type TraceValue } from '../src/platform/index.js';
 import { type Core, EV, type Sim, SimThread, type ThreadOwner } from './kernel.js';
 import { type CrashPolicy, type MemoryCosts, type MemoryEnv, SimMemoryProvider } from './memory.js';
+import { Pause } from './op.js';
 import type { PmDevice } from './pm-device.js';
 import { SeededRng } from './rng.js';
 
@@ -101,16 +102,16 @@ export class SimRuntime implements Runtime {
     return this.node.sim.now;
   }
 
-  *sleep(ns: number): Task<void> {
-    yield idle(ns);
+  sleep(ns: number): Task<void> {
+    return new Pause(idle(ns));
   }
 
-  *compute(ns: number): Task<void> {
-    yield Math.max(0, Math.round(ns));
+  compute(ns: number): Task<void> {
+    return new Pause(Math.max(0, Math.round(ns)));
   }
 
-  *yield(): Task<void> {
-    yield 0;
+  yield(): Task<void> {
+    return new Pause(0);
   }
 
   timer(ns: number): Future<void> {

@@ -1,5 +1,6 @@
-import { Future, type Completion, type CompletionQueue, type Task } from '../../src/platform/index.js';
+import { Future, type Completion, type CompletionQueue, type Task, type Wait } from '../../src/platform/index.js';
 import type { SimNode } from '../node.js';
+import { DONE, OneStep, SimOp, returned, yielded } from '../op.js';
 
 /** Something a CQ overrun puts into the error state. */
 export interface CqAttached {
@@ -36,7 +37,7 @@ export class SimCq implements CompletionQueue {
 
   constructor(
     private readonly node: SimNode,
-    private readonly pollCostNs: number,
+    readonly pollCostNs: number,
     readonly capacity: number,
     readonly overrunIgnoring: boolean,
   ) {
@@ -82,15 +83,26 @@ export class SimCq implements CompletionQueue {
     return c;
   }
 
-  *poll(max = Infinity): Task<Completion[]> {
-    yield this.pollCostNs;
+  poll(max = Infinity): Task<Completion[]> {
+    return new CqPoll(this, max);
+  }
+
+  next(timeoutNs?: number): Task<Completion | null> {
+    return new CqNext(this, timeoutNs);
+  }
+
+  /** The entries a poll takes (at most `max`), once the thread has paid the poll's cost. */
+  pollNow(max: number): Completion[] {
     const out: Completion[] = [];
     while (this.count > 0 && out.length < max) out.push(this.take());
     return out;
   }
 
-  *next(timeoutNs?: number): Task<Completion | null> {
-    yield this.pollCostNs;
+  /**
+   * `next` after its poll cost: an entry, or null for a zero timeout, or a future the thread waits
+   * on (resolved with an entry, or with null at the deadline).
+   */
+  nextNow(timeoutNs: number | undefined): Completion | null | Future<Completion | null> {
     if (this.count > 0) return this.take();
     if (timeoutNs !== undefined && timeoutNs <= 0) return null;
     const f = new Future<Completion | null>();
@@ -101,7 +113,7 @@ export class SimCq implements CompletionQueue {
       this.deadlines.push(at);
       this.arm(at);
     }
-    return (yield f as Future<unknown>) as Completion | null;
+    return f;
   }
 
   private arm(at: number): void {
@@ -137,4 +149,50 @@ export class SimCq implements CompletionQueue {
 
 function cqTimeout(cq: SimCq): void {
   cq.expire();
+}
+
+/** poll(max): one scheduling point (the poll's cost), then whatever entries are there. */
+class CqPoll extends OneStep<Completion[]> {
+  constructor(
+    private readonly cq: SimCq,
+    private readonly max: number,
+  ) {
+    super();
+  }
+  protected cost(): Wait {
+    return this.cq.pollCostNs;
+  }
+  protected effect(): Completion[] {
+    return this.cq.pollNow(this.max);
+  }
+}
+
+/** next(timeout): the poll's cost, then an entry at once or — second stage — a wait for one. */
+class CqNext extends SimOp<Completion | null> {
+  constructor(
+    private readonly cq: SimCq,
+    private readonly timeoutNs: number | undefined,
+  ) {
+    super();
+  }
+  next(resumed?: unknown): IteratorResult<Wait, Completion | null> {
+    if (this.stage === 0) {
+      this.stage = 1;
+      return yielded(this.cq.pollCostNs);
+    }
+    if (this.stage === 1) {
+      const r = this.cq.nextNow(this.timeoutNs);
+      if (r instanceof Future) {
+        this.stage = 2;
+        return yielded(r as Future<unknown>);
+      }
+      this.stage = DONE;
+      return returned(r);
+    }
+    if (this.stage === 2) {
+      this.stage = DONE;
+      return returned(resumed as Completion | null);
+    }
+    return returned(null);
+  }
 }

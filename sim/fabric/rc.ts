@@ -11,9 +11,11 @@ import {
   type Task,
   type WcOpcode,
   type WcStatus,
+  type Wait,
   type WorkRequestOptions,
 } from '../../src/platform/index.js';
 import { SimMemory } from '../memory.js';
+import { OneStep } from '../op.js';
 import type { SimNode } from '../node.js';
 import type { SimCq } from './cq.js';
 import type { ReceiveQueue } from './recv.js';
@@ -55,6 +57,31 @@ class Wr {
     readonly desired: number,
     readonly postedAtNs: number,
   ) {}
+}
+
+/** Kinds of RcPost. */
+const POST = { WRITE: 0, READ: 1, CAS: 2, SEND: 3, RECV: 4 } as const;
+
+/** A post to a QP: one scheduling point (the post's CPU cost), then {@link SimQp.postNow}. */
+class RcPost extends OneStep<void> {
+  constructor(
+    private readonly qp: SimQp,
+    private readonly kind: number,
+    private readonly src: Source | null,
+    private readonly remote: RemoteAddr | null,
+    private readonly wr: WorkRequestOptions | undefined,
+    private readonly expected: number,
+    private readonly desired: number,
+    private readonly dst: LocalSlice | undefined,
+  ) {
+    super();
+  }
+  protected cost(): Wait {
+    return this.qp.world.params.postCostNs;
+  }
+  protected effect(): void {
+    this.qp.postNow(this.kind, this.src, this.remote, this.wr, this.expected, this.desired, this.dst);
+  }
 }
 
 function isSlice(s: Source): s is LocalSlice {
@@ -152,40 +179,59 @@ export class SimQp implements QueuePair {
     return !this.destroyed && this.node.epoch === this.epoch && this.node.alive;
   }
 
-  // ---- posting (scheduling points) ----
+  // ---- posting (scheduling points: the post's CPU cost, then the post; sim/op.ts) ----
 
-  *write(src: Source, dst: RemoteAddr, wr?: WorkRequestOptions): Task<void> {
-    yield this.world.params.postCostNs;
-    const data = isSlice(src) ? localMem(src, 'write source').peek(src.offset, src.length) : src.slice();
-    this.post(new Wr('write', this, wr?.wrId ?? 0, wr?.signaled ?? true, data, null, dst, data.length, 0, 0, this.world.sim.now));
+  write(src: Source, dst: RemoteAddr, wr?: WorkRequestOptions): Task<void> {
+    return new RcPost(this, POST.WRITE, src, dst, wr, 0, 0, undefined);
   }
 
-  *read(dst: LocalSlice, src: RemoteAddr, wr?: WorkRequestOptions): Task<void> {
-    yield this.world.params.postCostNs;
-    localMem(dst, 'read destination');
-    this.post(new Wr('read', this, wr?.wrId ?? 0, wr?.signaled ?? true, null, dst, src, dst.length, 0, 0, this.world.sim.now));
+  read(dst: LocalSlice, src: RemoteAddr, wr?: WorkRequestOptions): Task<void> {
+    return new RcPost(this, POST.READ, dst, src, wr, 0, 0, undefined);
   }
 
-  *cas(remote: RemoteAddr, expected: number, desired: number, wr?: WorkRequestOptions, dst?: LocalSlice): Task<void> {
-    yield this.world.params.postCostNs;
-    checkWordValue(expected, 'cas expected');
-    checkWordValue(desired, 'cas desired');
-    if (dst !== undefined) localMem(dst, 'cas destination', 8);
-    this.post(new Wr('cas', this, wr?.wrId ?? 0, wr?.signaled ?? true, null, dst ?? null, remote, 8, expected, desired, this.world.sim.now));
+  cas(remote: RemoteAddr, expected: number, desired: number, wr?: WorkRequestOptions, dst?: LocalSlice): Task<void> {
+    return new RcPost(this, POST.CAS, null, remote, wr, expected, desired, dst);
   }
 
-  *send(src: Source, wr?: WorkRequestOptions): Task<void> {
-    yield this.world.params.postCostNs;
-    const data = isSlice(src) ? localMem(src, 'send source').peek(src.offset, src.length) : src.slice();
-    this.post(new Wr('send', this, wr?.wrId ?? 0, wr?.signaled ?? true, data, null, null, data.length, 0, 0, this.world.sim.now));
+  send(src: Source, wr?: WorkRequestOptions): Task<void> {
+    return new RcPost(this, POST.SEND, src, null, wr, 0, 0, undefined);
   }
 
-  *postRecv(buf: LocalSlice, wrId: number): Task<void> {
-    yield this.world.params.postCostNs;
-    if (this.rq.multiPacket || this.rq !== this.ownRq) throw new Error(`QP ${this.id} is bound to a shared receive queue: post to the SRQ`);
-    this.rq.post(buf, wrId);
-    // This QP is the responder for the peer's SENDs: retry one waiting for a buffer.
-    this.kickRnr();
+  postRecv(buf: LocalSlice, wrId: number): Task<void> {
+    return new RcPost(this, POST.RECV, buf, null, { wrId }, 0, 0, undefined);
+  }
+
+  /** The post itself, once the thread has paid its cost. */
+  postNow(kind: number, src: Source | null, remote: RemoteAddr | null, wr: WorkRequestOptions | undefined, expected: number, desired: number, dst: LocalSlice | undefined): void {
+    const now = this.world.sim.now;
+    const wrId = wr?.wrId ?? 0;
+    const signaled = wr?.signaled ?? true;
+    switch (kind) {
+      case POST.WRITE:
+      case POST.SEND: {
+        const s = src!;
+        const data = isSlice(s) ? localMem(s, kind === POST.WRITE ? 'write source' : 'send source').peek(s.offset, s.length) : s.slice();
+        this.post(new Wr(kind === POST.WRITE ? 'write' : 'send', this, wrId, signaled, data, null, remote, data.length, 0, 0, now));
+        return;
+      }
+      case POST.READ: {
+        const d = src as LocalSlice;
+        localMem(d, 'read destination');
+        this.post(new Wr('read', this, wrId, signaled, null, d, remote, d.length, 0, 0, now));
+        return;
+      }
+      case POST.CAS:
+        checkWordValue(expected, 'cas expected');
+        checkWordValue(desired, 'cas desired');
+        if (dst !== undefined) localMem(dst, 'cas destination', 8);
+        this.post(new Wr('cas', this, wrId, signaled, null, dst ?? null, remote, 8, expected, desired, now));
+        return;
+      default:
+        if (this.rq.multiPacket || this.rq !== this.ownRq) throw new Error(`QP ${this.id} is bound to a shared receive queue: post to the SRQ`);
+        this.rq.post(src as LocalSlice, wrId);
+        // This QP is the responder for the peer's SENDs: retry one waiting for a buffer.
+        this.kickRnr();
+    }
   }
 
   /** The per-QP receive queue, when the QP has no SRQ (set by the creator). */

@@ -1,6 +1,7 @@
-import type { LocalSlice, SharedReceiveQueue, Task } from '../../src/platform/index.js';
+import type { LocalSlice, SharedReceiveQueue, Task, Wait } from '../../src/platform/index.js';
 import type { SimMemory } from '../memory.js';
 import type { SimNode } from '../node.js';
+import { OneStep } from '../op.js';
 import type { SimCq } from './cq.js';
 
 interface PostedBuffer {
@@ -43,7 +44,7 @@ export class ReceiveQueue implements SharedReceiveQueue {
 
   constructor(
     private readonly node: SimNode,
-    private readonly postCostNs: number,
+    readonly postCostNs: number,
     readonly capacity: number,
     readonly cq: SimCq,
     readonly strideBytes: number | null,
@@ -60,9 +61,8 @@ export class ReceiveQueue implements SharedReceiveQueue {
     return this.buffers.length - this.headIndex;
   }
 
-  *postRecv(buf: LocalSlice, wrId: number): Task<void> {
-    yield this.postCostNs;
-    this.post(buf, wrId);
+  postRecv(buf: LocalSlice, wrId: number): Task<void> {
+    return new SrqPost(this, buf, wrId);
   }
 
   post(buf: LocalSlice, wrId: number): void {
@@ -121,5 +121,22 @@ export class ReceiveQueue implements SharedReceiveQueue {
   clear(): void {
     this.buffers.length = 0;
     this.headIndex = 0;
+  }
+}
+
+/** A post to a shared receive queue: one scheduling point (the post's cost), then the post. */
+class SrqPost extends OneStep<void> {
+  constructor(
+    private readonly rq: ReceiveQueue,
+    private readonly buf: LocalSlice,
+    private readonly wrId: number,
+  ) {
+    super();
+  }
+  protected cost(): Wait {
+    return this.rq.postCostNs;
+  }
+  protected effect(): void {
+    this.rq.post(this.buf, this.wrId);
   }
 }

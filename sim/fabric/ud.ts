@@ -1,6 +1,7 @@
-import type { Completion, LocalSlice, Source, Task, UdAddress, UdEndpoint, WorkRequestOptions } from '../../src/platform/index.js';
+import type { Completion, LocalSlice, Source, Task, UdAddress, UdEndpoint, Wait, WorkRequestOptions } from '../../src/platform/index.js';
 import type { SimMemory } from '../memory.js';
 import type { SimNode } from '../node.js';
+import { OneStep } from '../op.js';
 import type { SimCq } from './cq.js';
 import type { ReceiveQueue } from './recv.js';
 import { FEV, type FabricWorld } from './world.js';
@@ -43,9 +44,17 @@ export class SimUd implements UdEndpoint {
     return !this.closed && this.node.epoch === this.epoch && this.node.alive;
   }
 
-  *send(dst: UdAddress, src: Source, wr?: WorkRequestOptions): Task<void> {
+  send(dst: UdAddress, src: Source, wr?: WorkRequestOptions): Task<void> {
+    return new UdPost(this, dst, src, wr);
+  }
+
+  postRecv(buf: LocalSlice, wrId: number): Task<void> {
+    return new UdPost(this, null, buf, { wrId });
+  }
+
+  /** The send itself, once the thread has paid the post's cost. */
+  sendNow(dst: UdAddress, src: Source, wr: WorkRequestOptions | undefined): void {
     const world = this.world;
-    yield world.params.postCostNs;
     if (!(Number.isInteger(dst.node) && dst.node >= 0 && dst.node < world.nodes.length)) throw new RangeError(`UD send: no node ${dst.node} in the cluster`);
     const data = src instanceof Uint8Array ? src.slice() : (src.mem as SimMemory).peek(src.offset, src.length);
     const wrId = wr?.wrId ?? 0;
@@ -77,8 +86,7 @@ export class SimUd implements UdEndpoint {
     sim.schedule(tx.arriveNs + tx.serializeNs, FEV.UD_ARRIVE, this.id, udArrive, { from: this, dst, data, departNs: tx.departNs });
   }
 
-  *postRecv(buf: LocalSlice, wrId: number): Task<void> {
-    yield this.world.params.postCostNs;
+  postRecvNow(buf: LocalSlice, wrId: number): void {
     this.rq.post(buf, wrId);
   }
 
@@ -132,4 +140,23 @@ function udArrive(d: Datagram): void {
     return;
   }
   target.deliver(d);
+}
+
+/** A UD send (dst set) or receive post (dst null): one scheduling point (the post's cost), then the post. */
+class UdPost extends OneStep<void> {
+  constructor(
+    private readonly ud: SimUd,
+    private readonly dst: UdAddress | null,
+    private readonly src: Source,
+    private readonly wr: WorkRequestOptions | undefined,
+  ) {
+    super();
+  }
+  protected cost(): Wait {
+    return this.ud.world.params.postCostNs;
+  }
+  protected effect(): void {
+    if (this.dst !== null) this.ud.sendNow(this.dst, this.src, this.wr);
+    else this.ud.postRecvNow(this.src as LocalSlice, this.wr!.wrId ?? 0);
+  }
 }

@@ -61,7 +61,12 @@ describe('Perfetto export of a real run', () => {
   test('tracks: events per node, one per QP (named from cm.connected), client process, faults', () => {
     const t = [...threads.values()];
     expect(t.filter((x) => x === 'events')).toHaveLength(4);
-    for (const q of ['qp 1 → n1 kv', 'qp 5 → n2 kv', 'qp 3 → n0 kv', 'qp 9 → n1 kv', 'qp 7 → n0 kv', 'client p30', 'faults']) expect(t).toContain(q);
+    // One track per connected QP, on its node's process, named from its cm.connected record.
+    const connected = records.filter((r) => r.kind === 'cm.connected');
+    expect(connected).toHaveLength(5);
+    const qpTracks = [...threads.entries()].filter(([, name]) => name.startsWith('qp ')).map(([key, name]) => `${key.split('/')[0]} ${name}`);
+    expect(qpTracks.sort()).toEqual(connected.map((r) => `${r.node + 1} qp ${r.fields!.qp} → n${r.fields!.to} ${r.fields!.service}`).sort());
+    for (const q of ['client p30', 'faults']) expect(t).toContain(q);
     expect(threads.get('4/3')).toBe('client p30');
   });
 
