@@ -47,8 +47,8 @@ class Wr {
     readonly qp: SimQp,
     readonly wrId: number,
     readonly signaled: boolean,
-    /** Payload (write/send), copied at post. */
-    readonly data: Uint8Array | null,
+    /** Payload (write/send), copied at post; null again once placed (its buffer is recycled). */
+    public data: Uint8Array | null,
     /** Local destination (read, cas). */
     readonly local: LocalSlice | null,
     readonly remote: RemoteAddr | null,
@@ -210,7 +210,8 @@ export class SimQp implements QueuePair {
       case POST.WRITE:
       case POST.SEND: {
         const s = src!;
-        const data = isSlice(s) ? localMem(s, kind === POST.WRITE ? 'write source' : 'send source').peek(s.offset, s.length) : s.slice();
+        const pool = this.world.payloads;
+        const data = isSlice(s) ? pool.copy(localMem(s, kind === POST.WRITE ? 'write source' : 'send source').visible, s.offset, s.length) : pool.copy(s);
         this.post(new Wr(kind === POST.WRITE ? 'write' : 'send', this, wrId, signaled, data, null, remote, data.length, 0, 0, now));
         return;
       }
@@ -527,6 +528,8 @@ export class SimQp implements QueuePair {
     if (w.op === 'write') {
       if (w.length <= this.world.params.placementChunkBytes) {
         const acc = reg.mem.nicWrite(off, w.data!, sim.now);
+        this.world.payloads.release(w.data!);
+        w.data = null;
         this.ack(w, Math.max(acc, sim.now));
         return;
       }
@@ -537,7 +540,7 @@ export class SimQp implements QueuePair {
       return;
     }
     if (w.op === 'read') {
-      const data = reg.mem.peek(off, w.length);
+      const data = this.world.payloads.copy(reg.mem.visible, off, w.length);
       const tx = this.world.net.transmit(this.node.nodeId, w.qp.node.nodeId, HEADER_BYTES + w.length, sim.now);
       w.respData = data;
       sim.schedule(tx.arriveNs + tx.serializeNs, FEV.READ_RESP, w.qp.id, respond, w);
@@ -572,6 +575,8 @@ export class SimQp implements QueuePair {
     }
     const at = taken.at;
     const accepted = at.mem.nicWrite(at.offset, w.data!, sim.now);
+    this.world.payloads.release(w.data!);
+    w.data = null;
     this.recvCompletion(at.wrId, 'success', w.length, at.bufOffset, at.bufferDone);
     if (this.state === 'error') {
       // Its receive completion overran the CQ: the QP is in error and answers no more; the sender times out.
@@ -658,6 +663,8 @@ function placeChunk(job: ChunkJob): void {
   }
   job.index++;
   if (job.index >= chunks) {
+    qp.world.payloads.release(w.data!);
+    w.data = null;
     qp.ack(w, Math.max(job.acceptedNs, sim.now));
     qp.placementDone();
     return;
@@ -709,6 +716,7 @@ function respond(w: Wr): void {
   if (w.op === 'read' && w.respData !== null) {
     const dst = w.local!;
     (dst.mem as SimMemory).nicWrite(dst.offset, w.respData, now);
+    world.payloads.release(w.respData);
     w.respData = null;
   } else if (w.op === 'cas' && w.local !== null && old !== undefined) {
     const b = new Uint8Array(8);

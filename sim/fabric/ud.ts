@@ -56,7 +56,7 @@ export class SimUd implements UdEndpoint {
   sendNow(dst: UdAddress, src: Source, wr: WorkRequestOptions | undefined): void {
     const world = this.world;
     if (!(Number.isInteger(dst.node) && dst.node >= 0 && dst.node < world.nodes.length)) throw new RangeError(`UD send: no node ${dst.node} in the cluster`);
-    const data = src instanceof Uint8Array ? src.slice() : (src.mem as SimMemory).peek(src.offset, src.length);
+    const data = src instanceof Uint8Array ? world.payloads.copy(src) : world.payloads.copy((src.mem as SimMemory).visible, src.offset, src.length);
     const wrId = wr?.wrId ?? 0;
     const signaled = wr?.signaled ?? true;
     const sim = world.sim;
@@ -120,6 +120,7 @@ export class SimUd implements UdEndpoint {
       udSrc: d.from.address,
     };
     if (this.world.sim.recorder !== null) this.world.rec(this.node.nodeId, 'ud.recv', { ud: this.id, from: d.from.address.node, bytes: d.data.length });
+    this.world.payloads.release(d.data);
     this.rq.cq.push(c);
   }
 }

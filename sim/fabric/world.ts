@@ -2,6 +2,7 @@ import type { Sim } from '../kernel.js';
 import type { SimMemory } from '../memory.js';
 import type { Network } from '../network.js';
 import type { SimNode } from '../node.js';
+import { PayloadPool } from './payloads.js';
 import type { SimListener, SimQp } from './rc.js';
 import type { SimUd } from './ud.js';
 
@@ -53,6 +54,8 @@ export class FabricWorld {
   readonly nics: NicState[] = [];
   private qpIds = 0;
   private udIds = 0;
+  /** Payload buffers of posted and served work requests, recycled (payloads.ts). */
+  readonly payloads = new PayloadPool();
 
   constructor(
     readonly sim: Sim,
