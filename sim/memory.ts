@@ -1,5 +1,6 @@
 import type { Memory, MemoryProvider, Task, Wait } from '../src/platform/index.js';
 import { MAX_WORD } from '../src/platform/index.js';
+import { copyBytes } from './bytes.js';
 import { DONE, OneStep, SimOp, returned, yielded } from './op.js';
 import type { PmDevice } from './pm-device.js';
 import type { SeededRng } from './rng.js';
@@ -97,7 +98,7 @@ export class SimMemory implements Memory {
 
   peek(offset: number, length: number): Uint8Array {
     this.check(offset, length);
-    return this.visible.slice(offset, offset + length);
+    return copyBytes(this.visible, offset, length);
   }
 
   poke(offset: number, bytes: Uint8Array): void {

@@ -1,3 +1,5 @@
+import { copyBytes } from '../bytes.js';
+
 /**
  * Recycled payload buffers of the NIC model.
  *
@@ -37,13 +39,13 @@ export class PayloadPool {
       b.set(from === 0 && length === src.length ? src : src.subarray(from, from + length));
       return b;
     }
-    return src.slice(from, from + length);
+    return copyBytes(src, from, length);
   }
 
-  /** Gives back a buffer nobody reads any more. */
+  /** Gives back a buffer from `copy` that nobody reads any more. */
   release(b: Uint8Array): void {
     const n = b.length;
-    if (n === 0 || n > this.maxPooledLength || this.pooledBytes + n > this.maxPooledBytes || b.byteOffset !== 0 || b.buffer.byteLength !== n) return;
+    if (n === 0 || n > this.maxPooledLength || this.pooledBytes + n > this.maxPooledBytes) return;
     let list = this.free.get(n);
     if (list === undefined) {
       list = [];

@@ -103,7 +103,7 @@ export class RpcReplicator implements Replicator {
       if (c.status !== 'success') return { wrId: c.wrId, ok: false };
       if (c.opcode !== 'recv') continue;
       const b = this.replies.peek(c.wrId * 64, 8);
-      const wrId = new DataView(b.buffer).getFloat64(0, true);
+      const wrId = new DataView(b.buffer, b.byteOffset, b.byteLength).getFloat64(0, true);
       const target = Math.floor(c.wrId / REPLY_SLOTS);
       const qp = this.qps[target];
       if (qp !== null && qp !== undefined) yield* qp.postRecv({ mem: this.replies, offset: c.wrId * 64, length: 64 }, c.wrId);

@@ -206,7 +206,7 @@ function load(pm: Memory): { config: Config; boots: number[] } | null {
   let best: { config: Config; boots: number[] } | null = null;
   for (let slot = 0; slot < 2; slot++) {
     const b = pm.peek(slot * SLOT, SLOT);
-    const dv = new DataView(b.buffer);
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const crc = dv.getUint32(0, true);
     const len = dv.getUint32(4, true);
     if (len === 0 || len > SLOT - 8 || crc32c(b, 4, 8 + len) !== crc) continue;

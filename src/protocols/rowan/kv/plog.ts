@@ -49,7 +49,7 @@ export class PrimaryLog {
     for (let seg = 0; seg < this.segCount; seg++) {
       const base = seg * this.segBytes;
       const head = this.mem.peek(base, 8);
-      const dv = new DataView(head.buffer);
+      const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
       const g = dv.getUint32(0, true);
       if (g === 0 || dv.getUint32(4, true) !== MAGIC) {
         this.free.push(seg);
