@@ -14,7 +14,7 @@ export const BENCH_HELP = `kvlab bench <name> [--json] [--runs N]
              (simulated throughput, ratio, p50/p99) and simulated client ops per wall second
   rowan-dlwa DLWA and throughput of RDMA WRITE into per-thread logs vs Rowan, 1..288 streams of 64–512 B
   rowankv    Rowan-KV vs RPC / RDMA WRITE / batched replication: throughput, median PUT latency, DLWA
-Each bench runs once to warm up, then --runs times (default 5; lolkv: 3), and reports the median.`;
+Each bench runs once to warm up (lolkv: twice), then --runs times (default 5; lolkv: 3), and reports the median.`;
 
 type Bench = (runs: number) => Record<string, unknown>;
 
