@@ -32,10 +32,7 @@ export function* runActivator(st: ServerState, rep: Replicator, owner: number): 
     const c = st.config;
     for (let s = 0; s < c.shards.length; s++) {
       const x = c.shards[s]!;
-      if (x.primary !== st.me && st.tenure[s]! > 0) {
-        st.tenure[s] = 0;
-        p.rt.trace('rowankv.deactivate', { shard: s, epoch: c.epoch });
-      }
+      // (Tenures of shards this server no longer leads end when it adopts the configuration: ServerState.adopt.)
       // Objects of a shard this server no longer holds become garbage in its primary logs. (Its
       // backup index is kept: a catch-up may already be landing frames before this server learns
       // it is joining, and stale entries never win over newer versions.)

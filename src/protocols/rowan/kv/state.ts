@@ -78,6 +78,16 @@ export class ServerState {
     if (c.epoch <= this.config.epoch) return;
     this.config = c;
     this.p.rt.trace('rowankv.config', { epoch: c.epoch });
+    // A shard this server no longer leads stops being served the moment the server knows it, not
+    // when the activator thread next looks (it may be busy pushing a shard for a long while): the
+    // backup-log cleaner drops frames of shards with an active tenure as stale, so a tenure left
+    // behind would make it drop a newer primary's catch-up frames (rowankv-swarm seed 60 lost an acknowledged write that way).
+    for (let s = 0; s < c.shards.length; s++) {
+      if (c.shards[s]!.primary !== this.me && this.tenure[s]! > 0) {
+        this.tenure[s] = 0;
+        this.p.rt.trace('rowankv.deactivate', { shard: s, epoch: c.epoch });
+      }
+    }
     const f = this.changed;
     this.changed = new Future<void>();
     f.resolve();
