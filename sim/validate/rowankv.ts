@@ -18,7 +18,10 @@ import type { RecordLike, TraceEvent, TraceStep, ValidationTrace } from './types
  *  log cleaning), activate-start, catchup-start, cm-promote/handoff/reshard/joined (their effect is
  *  the cm-config that follows), recovered/backup-recovered (boot-time scans).
  *
- * A frame's SEND is matched to its PUT on the primary (an append is followed at once by one SEND
+ * A frame's SEND is matched to its PUT on the primary exactly when the worker traced it
+ * (`rowankv.send {shard, ver, to, wrId}` right before posting: the next rc.send from that node to
+ * `to` with that wrId carries it); otherwise — traces of older builds, activation and catch-up
+ * pushes — by the heuristics below (an append is followed at once by one SEND
  * per target; a re-send goes to a target the PUT has not landed on yet; SENDs of activation and
  * catch-up pushes match no PUT -- or, if one is mistaken for a re-send, can only make a PUT look
  * landed earlier, never reject a run) and to its landing on the
@@ -116,6 +119,8 @@ export function buildRowankvTrace(records: readonly RecordLike[], opts: RowankvT
   const qpThread = new Map<string, string>(); // "node:qp" -> the thread (first QP seen of it) posting on it
   const notes: string[] = [];
   let unmatchedSends = 0;
+  /** Per `node:to`: PUTs whose SEND the worker announced (rowankv.send) and has not posted yet. */
+  const sendMarks = new Map<string, { put: Put; wrId: number; t: number }[]>();
   let unmatchedRecvs = 0;
 
   const keep = (r: RecordLike, put?: Put, fields?: Kept['fields']) => {
@@ -133,11 +138,39 @@ export function buildRowankvTrace(records: readonly RecordLike[], opts: RowankvT
       case 'cm.connected':
         if (typeof f['to'] === 'number' && typeof f['qp'] === 'number' && typeof f['peerQp'] === 'number') peerOf.set(`${f['to']}:${f['peerQp']}`, `${r.node}:${f['qp']}`);
         continue;
+      case 'rowankv.send': {
+        // Which PUT the worker's next post to `to` with this wrId carries (see the header).
+        const put = byVer.get(`${r.node}|${f['shard']}|${f['ver']}`);
+        if (put === undefined) continue;
+        const k = `${r.node}:${f['to']}`;
+        let marks = sendMarks.get(k);
+        if (marks === undefined) sendMarks.set(k, (marks = []));
+        marks.push({ put, wrId: f['wrId'] as number, t: r.t });
+        while (marks.length > 0 && r.t - marks[0]!.t > SEND_WINDOW_NS) marks.shift();
+        continue;
+      }
       case 'rc.send': {
         if (!servers.has(r.node)) continue;
         const to = f['to'] as number;
         const wrId = f['wrId'] as number;
         const qpKey = `${r.node}:${f['qp']}`;
+        const marks = sendMarks.get(`${r.node}:${to}`);
+        // The latest announcement with this wrId: an older one is a post that never left (no
+        // connection then), and worker threads number their posts separately.
+        let mark = -1;
+        if (marks !== undefined) for (let i = marks.length - 1; i >= 0 && mark < 0; i--) if (marks[i]!.wrId === wrId) mark = i;
+        if (mark >= 0) {
+          const exact = marks!.splice(mark, 1)[0]!.put;
+          exact.sentTo.add(to);
+          exact.lastWrId = wrId;
+          const t = exact.thread ?? qpThread.get(qpKey) ?? qpKey;
+          exact.thread = t;
+          qpThread.set(qpKey, t);
+          let q = sendQueue.get(qpKey);
+          if (q === undefined) sendQueue.set(qpKey, (q = []));
+          q.push({ put: exact });
+          continue;
+        }
         const l = (pending.get(r.node) ?? []).filter((x) => (x.targets.has(to) || x.joiner === to) && !x.landedAt.has(to) && r.t - x.t <= SEND_WINDOW_NS);
         // Which PUT a SEND carries. A worker numbers its posts 1, 2, 3, ... and posts a PUT's SENDs
         // one target after the other, each on its own QP to that target, right after tracing the

@@ -124,15 +124,20 @@ export class ServerState {
    * Writes `frame` to every replica target of shard s (its backups and a joining node) and waits
    * for their hardware ACKs. Targets the configuration drops meanwhile are no longer waited for;
    * a failed target is reconnected and the frame sent again. False if this server stops being the
-   * shard's primary first.
+   * shard's primary first. Every post is traced first (`rowankv.send`: which version goes to which
+   * target under which wrId), so trace validation knows exactly which PUT each SEND carries.
    */
-  *replicate(rep: Replicator, s: number, frame: Uint8Array, wrIds: { next: number }): Task<boolean> {
+  *replicate(rep: Replicator, s: number, frame: Uint8Array, ver: number, wrIds: { next: number }): Task<boolean> {
     const targets = replicaTargets(this.config.shards[s]!);
     if (targets.length === 0) return true;
     const need = new Map<number, number>(); // target → wrId posted (-1 = not posted)
+    const post = (t: number, id: number) => {
+      this.p.rt.trace('rowankv.send', { shard: s, ver, to: t, wrId: id });
+      return rep.post(t, frame, id);
+    };
     for (const t of targets) {
       const id = wrIds.next++;
-      need.set(t, (yield* rep.post(t, frame, id)) ? id : -1);
+      need.set(t, (yield* post(t, id)) ? id : -1);
     }
     if (this.opts.unsafe.ackBeforeBackups) return true;
     let polls = 0;
@@ -153,7 +158,7 @@ export class ServerState {
         if (!cur.includes(t)) need.delete(t);
         else if (id === -1) {
           const nid = wrIds.next++;
-          need.set(t, (yield* rep.post(t, frame, nid)) ? nid : -1);
+          need.set(t, (yield* post(t, nid)) ? nid : -1);
           if (need.get(t) === -1) yield* this.p.rt.sleep(5_000);
         }
       }

@@ -62,7 +62,7 @@ export function* runWorker(st: ServerState, w: number, rep: Replicator): Task<vo
       const off = yield* st.plog.append(w, frame);
       if (off < 0) return encodeReply(ST_RETRY, null);
       p.rt.trace('rowankv.append', { key, shard: s, ver, off });
-      if (!(yield* st.replicate(rep, s, frame, wrIds))) return null;
+      if (!(yield* st.replicate(rep, s, frame, ver, wrIds))) return null;
       st.install(s, key, { off, len: frame.length, ver, clientId: req.clientId, reqId: req.reqId });
       st.commits++;
       p.rt.trace('rowankv.commit', { key, shard: s, ver, epoch: Math.floor(ver / TAG_EPOCH) });
