@@ -15,7 +15,7 @@ export interface ClientOptions {
  * A LoLKV client (docs/lolkv.md, "Clients"): UD requests with (clientId, reqId), always to worker
  * port clientId mod threads of the replica it believes leads. Resent every attemptTimeoutNs with
  * the same reqId (so a PUT takes effect once); NOT_LEADER → the hinted replica, or the next one;
- * RETRY → the same one, a little later. After opDeadlineNs a PUT is info, a GET fail.
+ * RETRY → the same one, a little later (the wait doubles, up to attemptTimeoutNs). After opDeadlineNs a PUT is info, a GET fail.
  */
 export class LolkvClient implements KvClient {
   private readonly rpc: UdRpcClient;
@@ -44,7 +44,12 @@ export class LolkvClient implements KvClient {
     const reqId = this.rpc.newRequestId();
     const deadline = rt.now() + this.opts.opDeadlineNs;
     const body = encodeRequest(q);
-    const backoff = Math.max(1000, Math.floor(this.opts.attemptTimeoutNs / 8));
+    // Backoff after RETRY, or NOT_LEADER with no hint: doubling from 1/8 of the attempt timeout up
+    // to the attempt timeout, fresh for every operation. A leader still syncing (or an election
+    // under way) answers at once, so a fixed short backoff had every client re-ask every 12.5 µs
+    // for the whole sync — most of the events of a short run's start-up.
+    const cap = Math.max(1000, this.opts.attemptTimeoutNs);
+    let backoff = Math.max(1000, Math.floor(this.opts.attemptTimeoutNs / 8));
     while (rt.now() < deadline) {
       const raw = yield* this.rpc.call({ node: this.leader, port: this.port }, reqId, body, Math.min(this.opts.attemptTimeoutNs, deadline - rt.now()), () => rt.now());
       const res = raw === null ? null : decodeResponse(raw);
@@ -57,11 +62,13 @@ export class LolkvClient implements KvClient {
         else {
           this.next();
           yield* rt.sleep(backoff);
+          backoff = Math.min(cap, backoff * 2);
         }
         continue;
       }
       if (res.status === RES_RETRY) {
         yield* rt.sleep(backoff);
+        backoff = Math.min(cap, backoff * 2);
         continue;
       }
       return res;
