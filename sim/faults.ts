@@ -1,8 +1,8 @@
 import type { SimCluster } from './cluster.js';
+import { EV_FAULT } from './event-kinds.js';
 import type { SeededRng } from './rng.js';
 import type { FaultKind, FaultSpec, NodeRef, Scenario } from './scenario.js';
 
-const EV_FAULT = 40;
 
 /** A fault that happened, for reports and history timelines. */
 export interface FaultRecord {

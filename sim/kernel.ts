@@ -59,6 +59,8 @@ export class Sim {
   now = 0;
   /** Events processed (including steps taken on the fast path). */
   events = 0;
+  /** Events run, by kind code (< 256, as hashed): where a run's events go (`eventKinds` names them). */
+  readonly eventsByCode = new Float64Array(256);
   private seq = 0;
   // The event queue: a timing wheel of WHEEL buckets, one per nanosecond of the near future
   // [now, now + WHEEL), each a FIFO list of event slots, plus an overflow heap for farther events.
@@ -284,6 +286,7 @@ export class Sim {
       this.sArg[s] = undefined;
       this.sFree.push(s);
       this.events++;
+      this.eventsByCode[code & 0xff]!++;
       hash.event(this.now, code, id);
       try {
         fn(arg);
@@ -444,6 +447,7 @@ export class SimThread implements Waiter {
             sim.consumeSeq();
             sim.advanceInline(t);
             sim.events++;
+            sim.eventsByCode[EV.THREAD_STEP]!++;
             sim.hash.event(t, EV.THREAD_STEP, this.id);
             if (rec !== null && rec.threadSteps) rec.record({ t, node: this.owner.nodeId, kind: 'step', fields: { thread: this.name, tid: this.id } });
             value = undefined;

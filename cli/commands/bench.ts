@@ -10,7 +10,7 @@ import { type Io, fmtInt, wallMs } from '../io.js';
 export const BENCH_HELP = `kvlab bench <name> [--json] [--runs N]
   sim-core   simulated events per wall second on one core, 1,000 coroutines doing fabric operations
   checker    linearizability checker on a 10,000-op, 8-process, 100-key history
-  lolkv      LoLKV vs the Mu-style baseline: YCSB-A, uniform, 3 replicas, 8 threads, 32 clients
+  lolkv      LoLKV vs the Mu-style baseline: YCSB-A, uniform, 3 replicas, 8 threads, 64 clients
              (simulated throughput, ratio, p50/p99) and simulated client ops per wall second
   rowan-dlwa DLWA and throughput of RDMA WRITE into per-thread logs vs Rowan, 1..288 streams of 64–512 B
   rowankv    Rowan-KV vs RPC / RDMA WRITE / batched replication: throughput, median PUT latency, DLWA

@@ -143,6 +143,8 @@ export interface PointResult {
   /** Every client operation completed in the run (load phase included): the bench's "simulated ops". */
   simOps: number;
   events: number;
+  /** `events` by kind (sim/event-kinds.ts). */
+  eventsByKind: Record<string, number>;
   virtualTimeNs: number;
   traceHash: string;
   /** Share of the run's (non-load) operations per hash shard (`shards` shards), highest first. */
@@ -190,6 +192,7 @@ export function runPoint(spec: PointSpec): PointResult {
     windowNs: w.durationNs,
     simOps,
     events: r.events,
+    eventsByKind: r.eventsByKind,
     virtualTimeNs: r.virtualTimeNs,
     traceHash: r.traceHash,
     shardShares: perShard.map((n) => (runOps === 0 ? 0 : n / runOps)).sort((a, b) => b - a),
@@ -230,6 +233,8 @@ export interface ProtocolFigures {
   p999Ns: number;
   simOps: number;
   events: number;
+  /** Events per simulated client operation, by kind (THREAD_STEP: coroutine resumptions; the rest NIC, timers, faults). */
+  eventsPerOpByKind: Record<string, number>;
   virtualTimeNs: number;
   traceHash: string;
   result: 'ok' | 'violation';
@@ -243,6 +248,7 @@ function figures(r: PointResult): ProtocolFigures {
     p999Ns: r.latency.p999Ns,
     simOps: r.simOps,
     events: r.events,
+    eventsPerOpByKind: Object.fromEntries(Object.entries(r.eventsByKind).map(([k, n]) => [k, r.simOps === 0 ? 0 : Math.round((n / r.simOps) * 100) / 100])),
     virtualTimeNs: r.virtualTimeNs,
     traceHash: r.traceHash,
     result: r.result,
