@@ -47,6 +47,7 @@ export function summaryJson(r: RunResult, ms: number) {
     seed: r.seed,
     traceHash: r.traceHash,
     events: r.events,
+    eventsByKind: r.eventsByKind,
     virtualTimeNs: r.virtualTimeNs,
     wallMs: Math.round(ms * 10) / 10,
     result: r.result,
