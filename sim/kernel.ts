@@ -59,7 +59,7 @@ export class Sim {
   now = 0;
   /** Events processed (including steps taken on the fast path). */
   events = 0;
-  /** Events run, by kind code (< 256, as hashed): where a run's events go (`eventKinds` names them). */
+  /** Events run, by kind code (< 256, as hashed): where a run's events go (sim/event-kinds.ts names them). */
   readonly eventsByCode = new Float64Array(256);
   private seq = 0;
   // The event queue: a timing wheel of WHEEL buckets, one per nanosecond of the near future
