@@ -1,4 +1,4 @@
-import { allOf, type Task } from '../src/platform/index.js';
+import { Future, allOf, type Task } from '../src/platform/index.js';
 import { type History, type HistoryEvent, writtenKeys } from '../src/check/history.js';
 import { checkLinearizability, type KeyViolation } from '../src/check/linearizability.js';
 import { checkDurability } from '../src/check/durability.js';
@@ -108,7 +108,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const processIds = new ProcessIds();
   const clientStats: ClientRunStats[] = [];
   const workloadStats: WorkloadStats[] = [];
-  const threads: { finished: import('../src/platform/index.js').Future<void> }[] = [];
+  const threads: { finished: Future<void> }[] = [];
   const workloadEndNs = Math.max(sc.workload.durationNs ?? 0, injector.lastHealNs);
   const totalClients = cluster.info.clients.length * sc.workload.clientsPerNode;
   // One key space for the whole run: YCSB's inserts (D, E) and "latest" see every client's keys.
@@ -116,6 +116,12 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   let clientSeq = 0;
   let finalPhase = false;
   const clientNodes = cluster.info.clients;
+  // YCSB's load phase, then its run phase: every client waits until all have loaded, so the run
+  // starts together. (Without the barrier a client that loaded late — one that backed off from a
+  // leader still syncing — ran its operations late, and the measured window grew a tail in which
+  // only some clients were running.)
+  let loading = totalClients;
+  const loaded = new Future<void>();
 
   for (const c of clientNodes) {
     const p = cluster.nodes[c]!.platform!;
@@ -131,7 +137,11 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
       const hsink = { invoke: (e: HistoryEvent) => sink.invoke(e, c), complete: (e: HistoryEvent) => sink.complete(e, c) };
       threads.push(
         p.rt.spawn(`client${clientId}`, function* (): Task<void> {
-          if (sc.run.load) yield* loadKeys(p, client, sc.workload, { clientId, processIds, sink: hsink, part: { index: loadPart, of: totalClients } });
+          if (sc.run.load) {
+            yield* loadKeys(p, client, sc.workload, { clientId, processIds, sink: hsink, part: { index: loadPart, of: totalClients } });
+            if (--loading === 0) loaded.resolve();
+            yield loaded;
+          }
           yield* runClient(p, client, sc.workload, {
             clientId,
             processIds,

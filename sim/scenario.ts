@@ -163,7 +163,7 @@ export const scenarioSchema = s.obj({
     livenessBoundNs: s.int({ min: 1, default: 30_000_000, doc: 'After the last fault heals, every pending operation must complete within this bound.' }),
     maxVirtualNs: s.int({ min: 1, default: 2_000_000_000, doc: 'Hard stop of virtual time (a run that reaches it fails liveness).' }),
     finalReads: s.bool({ default: true, doc: 'Read every written key at the end (durability check).' }),
-    load: s.bool({ default: false, doc: "Before the workload, the clients load the workload's initial keys (YCSB's load phase), split between them." }),
+    load: s.bool({ default: false, doc: "Before the workload, the clients load the workload's initial keys (YCSB's load phase), split between them; the run phase starts when every client has finished loading." }),
   }),
   checks: s.obj({
     linearizability: s.bool({ default: true }),
