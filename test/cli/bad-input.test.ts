@@ -76,6 +76,8 @@ describe('bad input: one line, file + field + reason, exit 2', () => {
     expectBadInput(['replay', 'scenarios/smoke.json'], '--seed', 'required');
     expectBadInput(['frobnicate'], 'unknown command');
     expectBadInput(['bench', 'nope'], 'unknown bench');
+    expectBadInput(['bench', 'sim-core', '--ops-per-client', '5'], '--ops-per-client', 'only the lolkv bench');
+    expectBadInput(['bench', 'lolkv', '--ops-per-client', '0'], '--ops-per-client', 'must be in [1, 100000]');
   });
 
   it('a directory is not a scenario', () => {
